@@ -1,0 +1,8 @@
+"""Deep clustering estimators with a scikit-learn interface."""
+
+from .dec import DEC
+from .metrics import cluster_accuracy
+
+__version__ = "0.1.0"
+
+__all__ = ["DEC", "cluster_accuracy", "__version__"]

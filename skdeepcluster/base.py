@@ -1,0 +1,140 @@
+"""Shared estimator machinery: parameters, device, seeding, input checks, inference, tags."""
+
+from contextlib import contextmanager
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .training import batched_apply
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a torch device string.
+
+    ``'auto'`` means ``'cuda'`` when a GPU is visible, else ``'cpu'``.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return str(resolved)
+
+
+@contextmanager
+def torch_seed_scope(seed, device):
+    """Seed torch for the duration of a ``with`` block and restore the caller's RNG state.
+
+    Only the CPU generator and, on CUDA, the generator of the device in use are
+    touched, so the user's other RNG streams are left alone.
+    """
+    dev = torch.device(device)
+    cuda_devices = [dev.index or 0] if dev.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda_devices:
+            with torch.cuda.device(cuda_devices[0]):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+class BaseDeepClusterer(
+    ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
+):
+    """Base class of the deep clustering estimators.
+
+    It holds what every estimator shares: the common parameter constraints, the
+    device and seeding rules, input validation, float64 inference and the tags.
+    Subclasses implement ``_fit(X, rng, device)`` (returning ``self``) and the
+    inference guts. Training runs in float32; after ``fit`` the networks are cast
+    to float64, so that ``predict``/``transform`` do not depend on how rows are
+    batched (float32 sums differ by ~1e-6 between batch sizes).
+
+    Notes
+    -----
+    Reproducibility: the same data and ``random_state`` give the same result with the
+    same torch version, device and thread count. ``fit`` draws its randomness from
+    ``random_state`` only and restores the caller's global torch RNG state.
+    """
+
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    # ---- fitting -----------------------------------------------------------------
+    def _validate_fit_data(self, X, **kwargs):
+        """Validate training data and check it against ``n_clusters``."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32], **kwargs)
+        n_samples = X.shape[0]
+        if n_samples < self.n_clusters:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
+            )
+        return X
+
+    @contextmanager
+    def _fit_scope(self):
+        """Resolve the device and seed torch for one ``fit``.
+
+        Yields ``(rng, seed, device)``: a numpy ``RandomState`` for everything drawn
+        on the numpy side (k-means seeds), the integer that seeded torch (reuse it
+        for DataLoader generators), and the resolved device string.
+        """
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        with torch_seed_scope(seed, device):
+            yield rng, seed, device
+
+    def fit_predict(self, X, y=None):
+        """Fit the model and return the cluster label of each training row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster labels, equal to ``labels_``.
+        """
+        return self.fit(X).labels_
+
+    # ---- inference ---------------------------------------------------------------
+    def _validate_inference_data(self, X, **kwargs):
+        """``check_is_fitted`` and ``validate_data(reset=False)`` for every public method."""
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False, **kwargs)
+
+    def _apply(self, module, X, fn, device):
+        """Run ``fn(module, batch)`` over ``X`` in float64 and return numpy."""
+        out = batched_apply(module, X, fn, self.batch_size, device, dtype=torch.float64)
+        if isinstance(out, tuple):
+            return tuple(o.cpu().numpy() for o in out)
+        return out.cpu().numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # inference runs in float64 (see the class docstring)
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags

@@ -1,0 +1,141 @@
+"""k-means that runs where the data is: scikit-learn on CPU, torch on CUDA.
+
+Both return a centroid for every cluster and leave no cluster empty: scikit-learn's
+Lloyd iterations relocate empty clusters to far-away points; the torch version
+splits the largest cluster, as DeepCluster does (Caron et al., 2018, sec. 3.3).
+"""
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+
+
+def kmeans(X, n_clusters, *, n_init=10, max_iter=300, tol=1e-4, random_state, device="cpu"):
+    """Cluster the rows of ``X`` with k-means(++) on ``device``.
+
+    Parameters
+    ----------
+    X : ndarray or Tensor of shape (n_samples, n_features)
+    n_clusters : int
+    n_init : int, default=10
+        Number of k-means++ restarts; the lowest inertia wins.
+    max_iter : int, default=300
+        Lloyd iterations per restart.
+    tol : float, default=1e-4
+        Relative centroid shift (as in scikit-learn) below which a run stops.
+    random_state : numpy RandomState
+        Source of all randomness.
+    device : str, default='cpu'
+        ``'cpu'`` uses :class:`sklearn.cluster.KMeans`; a CUDA device uses
+        :func:`torch_kmeans` there.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), float64
+    labels : ndarray of shape (n_samples,), int64
+    """
+    if torch.device(device).type == "cpu":
+        X = X.cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+        km = KMeans(n_clusters, n_init=n_init, max_iter=max_iter, tol=tol,
+                    random_state=random_state).fit(X.astype(np.float64))
+        return km.cluster_centers_, km.labels_.astype(np.int64)
+    X = torch.as_tensor(X, device=device)
+    centers, labels = torch_kmeans(X, n_clusters, n_init=n_init, max_iter=max_iter,
+                                   tol=tol, random_state=random_state)
+    return centers.double().cpu().numpy(), labels.cpu().numpy()
+
+
+def _sq_dist(X, centers):
+    return (X.pow(2).sum(1, keepdim=True) - 2 * X @ centers.T
+            + centers.pow(2).sum(1)).clamp_min_(0)
+
+
+def _kmeans_plusplus(X, n_clusters, gen):
+    """Greedy-free k-means++ seeding (Arthur & Vassilvitskii, 2007)."""
+    n = X.shape[0]
+    first = torch.randint(n, (1,), generator=gen, device=gen.device).to(X.device)
+    centers = [X[first[0]]]
+    closest = _sq_dist(X, centers[0][None])[:, 0]
+    for _ in range(1, n_clusters):
+        total = closest.sum()
+        if total <= 0:  # fewer distinct points than clusters: any point will do
+            idx = torch.randint(n, (1,), generator=gen, device=gen.device)[0]
+        else:
+            idx = torch.multinomial(closest / total, 1, generator=gen)[0]
+        centers.append(X[idx])
+        closest = torch.minimum(closest, _sq_dist(X, X[idx][None])[:, 0])
+    return torch.stack(centers)
+
+
+def _split_empty(X, centers, labels, counts, gen):
+    """Give each empty cluster half of a large cluster.
+
+    The donor is drawn with probability proportional to its size; the two
+    centroids are the donor's nudged by a factor ``1 ± 1/1024`` (as in faiss), and
+    the donor's points are reassigned to the nearer of the two.
+    """
+    for empty in torch.nonzero(counts == 0).flatten().tolist():
+        weights = (counts - 1).clamp_min(0).double()
+        if weights.sum() <= 0:
+            break
+        donor = torch.multinomial(weights, 1, generator=gen).item()
+        base = centers[donor].clone()
+        centers[empty] = base * (1 + 1 / 1024)
+        centers[donor] = base * (1 - 1 / 1024)
+        members = torch.nonzero(labels == donor).flatten()
+        pair = torch.stack([centers[donor], centers[empty]])
+        near_new = _sq_dist(X[members], pair).argmin(1) == 1
+        if near_new.all() or not near_new.any():
+            # ties (e.g. centroid at 0): split the members in two halves
+            near_new = torch.arange(len(members), device=X.device) % 2 == 1
+        labels[members[near_new]] = empty
+        counts = torch.bincount(labels, minlength=len(centers))
+        centers[empty] = X[labels == empty].mean(0)
+        centers[donor] = X[labels == donor].mean(0)
+    return centers, labels
+
+
+def torch_kmeans(X, n_clusters, *, n_init=10, max_iter=300, tol=1e-4, random_state):
+    """k-means(++) in torch, on the device of ``X``, with no empty cluster.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+    n_clusters : int
+    n_init, max_iter, tol : see :func:`kmeans`
+    random_state : numpy RandomState
+
+    Returns
+    -------
+    centers : Tensor of shape (n_clusters, n_features)
+    labels : Tensor of shape (n_samples,), int64
+    """
+    if X.shape[0] < n_clusters:
+        raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
+    X = X.float()
+    gen = torch.Generator(device=X.device).manual_seed(int(random_state.randint(2**31 - 1)))
+    threshold = tol * X.var(0).mean()  # scikit-learn's tolerance, relative to the data
+    best = None
+    for _ in range(n_init):
+        centers = _kmeans_plusplus(X, n_clusters, gen)
+        for _ in range(max_iter):
+            labels = _sq_dist(X, centers).argmin(1)
+            counts = torch.bincount(labels, minlength=n_clusters)
+            new = torch.zeros_like(centers).index_add_(0, labels, X)
+            new /= counts.clamp_min(1)[:, None].to(X.dtype)
+            new[counts == 0] = centers[counts == 0]
+            if (counts == 0).any():
+                new, labels = _split_empty(X, new, labels, counts, gen)
+            shift = (new - centers).pow(2).sum()
+            centers = new
+            if shift <= threshold:
+                break
+        dist = _sq_dist(X, centers)
+        labels = dist.argmin(1)
+        counts = torch.bincount(labels, minlength=n_clusters)
+        if (counts == 0).any():
+            centers, labels = _split_empty(X, centers, labels, counts, gen)
+        inertia = _sq_dist(X, centers).gather(1, labels[:, None]).sum()
+        if best is None or inertia < best[0]:
+            best = (inertia, centers, labels)
+    return best[1], best[2]

@@ -1,0 +1,374 @@
+"""Deep Embedded Clustering (DEC) and its improved variant with local structure preservation (IDEC)."""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from .base import BaseDeepClusterer
+from .cluster_init import kmeans
+from .nn import ClusteringModel, DenoisingLayer, MLPAutoencoder, target_distribution
+from .training import (
+    AutoencoderNet,
+    ClusteringNet,
+    IterationLimit,
+    TargetDistributionUpdate,
+    batched_apply,
+    make_net,
+)
+
+
+class DEC(BaseDeepClusterer):
+    """Deep Embedded Clustering, with an IDEC mode that keeps the decoder.
+
+    An autoencoder is pretrained to reconstruct the data; k-means on its embedding
+    initialises the centroids of a Student-t soft assignment Q; then encoder and
+    centroids are trained to minimise KL(P‖Q) against a sharpened target P that is
+    recomputed over the whole dataset every ``update_interval`` iterations, until
+    fewer than a fraction ``tol`` of the labels change between two updates (Xie et
+    al., 2016). With ``gamma`` set, the decoder is kept and the loss is
+    ``L_r + gamma * KL(P‖Q)``, which preserves the local structure of the data
+    (IDEC, Guo et al., 2017).
+
+    Read more in the :ref:`User Guide <dec>`.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    hidden_dims : array-like of int, default=(500, 500, 2000)
+        Widths of the hidden encoder layers (ReLU); the decoder mirrors them.
+    embedding_dim : int, default=10
+        Width of the linear embedding layer.
+    autoencoder : torch.nn.Module, default=None
+        Use this module instead of the built-in MLP. It must define ``encode(x)``
+        and ``decode(z)``; it may define ``reconstruction_loss(recon, x)``. It is
+        copied at each ``fit`` (its initial weights are kept: ``random_state`` does
+        not redraw them). ``hidden_dims`` and ``embedding_dim`` are then ignored.
+    alpha : float, default=1.0
+        Degrees of freedom of the Student-t kernel.
+    pretrain : {'autoencoder', 'stacked_denoising'}, default='autoencoder'
+        ``'autoencoder'`` trains the whole autoencoder end to end.
+        ``'stacked_denoising'`` first trains each layer greedily as a denoising
+        autoencoder (dropout ``corruption``), then fine-tunes end to end, as in the
+        DEC paper; it needs the built-in MLP.
+    pretrain_epochs : int, default=150
+        Epochs of end-to-end pretraining (and, with ``'stacked_denoising'``, also of
+        each greedy layer).
+    pretrain_lr : float, default=1e-3
+        Adam learning rate of the pretraining.
+    corruption : float, default=0.2
+        Dropout rate of the greedy denoising layers.
+    gamma : float, default=None
+        None: DEC, the decoder is dropped after pretraining. A float: IDEC, the
+        loss is ``L_r + gamma * KL(P‖Q)``; 0.1 is the IDEC paper's value.
+    lr : float, default=1e-4
+        Adam learning rate of the clustering phase.
+    max_iter : int, default=10000
+        Maximum number of clustering iterations (mini-batches).
+    update_interval : int or 'auto', default='auto'
+        Iterations between two updates of the target distribution P (and of the
+        convergence test). ``'auto'`` uses one pass over the data,
+        ``ceil(n_samples / batch_size)``, so it scales with the dataset instead of
+        being tuned per dataset (the references use 140 for MNIST, 20 to 30 for
+        small sets: about one pass over 70,000 and 7,000 samples).
+    tol : float, default=1e-3
+        Stop when fewer than this fraction of labels changes between two updates.
+    n_init : int, default=20
+        Number of k-means restarts for the centroid initialisation.
+    batch_size : int, default=256
+        Mini-batch size of both phases.
+    device : str or torch.device, default='auto'
+        ``'auto'`` uses CUDA when available, else the CPU.
+    verbose : int, default=0
+        0: silent; 1: skorch's progress bars and one line per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch order, dropout and k-means. Pass an int for
+        reproducible results across calls. See :term:`Glossary <random_state>`.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training row (argmax of Q).
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        Centroids in the embedding space.
+    n_iter_ : int
+        Number of clustering iterations run.
+    converged_ : bool
+        Whether the ``tol`` criterion stopped training before ``max_iter``.
+    history_ : skorch.history.History
+        History of the clustering phase (loss per epoch, ``delta_label`` at updates).
+    pretrain_history_ : skorch.history.History
+        History of the end-to-end pretraining.
+    net_ : ClusteringNet
+        The trained skorch net; ``net_.module_`` holds the autoencoder and head.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.cluster.KMeans : k-means on the raw features.
+
+    Notes
+    -----
+    Training runs in float32 on ``device``; after ``fit`` the network is cast to
+    float64 so that results do not depend on batch composition. P is computed over
+    the whole dataset and a batch's targets are looked up by sample index; some
+    public implementations recompute P from each batch, which is a different
+    algorithm.
+
+    References
+    ----------
+    .. [1] J. Xie, R. Girshick, A. Farhadi. "Unsupervised Deep Embedding for
+       Clustering Analysis." ICML 2016.
+    .. [2] X. Guo, L. Gao, X. Liu, J. Yin. "Improved Deep Embedded Clustering with
+       Local Structure Preservation." IJCAI 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepcluster import DEC
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(0, 0.1, (20, 4)), rng.normal(1, 0.1, (20, 4))])
+    >>> dec = DEC(n_clusters=2, hidden_dims=(16,), embedding_dim=2,
+    ...           pretrain_epochs=20, max_iter=50, random_state=0).fit(X)
+    >>> dec.labels_.shape
+    (40,)
+    >>> dec.predict(X[:3]).tolist() == dec.labels_[:3].tolist()
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseDeepClusterer._parameter_constraints,
+        "hidden_dims": ["array-like"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "autoencoder": [HasMethods(["encode", "decode"]), None],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "pretrain": [StrOptions({"autoencoder", "stacked_denoising"})],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
+        "corruption": [Interval(Real, 0, 1, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="left"), None],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "update_interval": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        hidden_dims=(500, 500, 2000),
+        embedding_dim=10,
+        autoencoder=None,
+        alpha=1.0,
+        pretrain="autoencoder",
+        pretrain_epochs=150,
+        pretrain_lr=1e-3,
+        corruption=0.2,
+        gamma=None,
+        lr=1e-4,
+        max_iter=10000,
+        update_interval="auto",
+        tol=1e-3,
+        n_init=20,
+        batch_size=256,
+        device="auto",
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.autoencoder = autoencoder
+        self.alpha = alpha
+        self.pretrain = pretrain
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.corruption = corruption
+        self.gamma = gamma
+        self.lr = lr
+        self.max_iter = max_iter
+        self.update_interval = update_interval
+        self.tol = tol
+        self.n_init = n_init
+        self.batch_size = batch_size
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ---- fit -----------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Pretrain the autoencoder, initialise the centroids, and train the clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. Scale it first (e.g. to [0, 1] or unit variance).
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : DEC
+            Fitted estimator.
+        """
+        X = self._validate_fit_data(X)
+        if self.autoencoder is not None and self.pretrain == "stacked_denoising":
+            raise ValueError(
+                "pretrain='stacked_denoising' needs the built-in MLP autoencoder; "
+                "use pretrain='autoencoder' with a custom autoencoder."
+            )
+        with self._fit_scope() as (rng, seed, device):
+            X_t = torch.as_tensor(np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]))
+            X_t = X_t.to(device)
+            autoencoder = self._build_autoencoder(X.shape[1])
+            self.pretrain_history_ = self._pretrain(autoencoder, X_t, seed, device)
+            self._fit_clustering(autoencoder, X_t, rng, seed, device)
+        return self
+
+    def _build_autoencoder(self, n_features):
+        if self.autoencoder is not None:
+            return copy.deepcopy(self.autoencoder)
+        return MLPAutoencoder(n_features, tuple(self.hidden_dims), self.embedding_dim)
+
+    def _net(self, net_cls, module, *, phase, lr, max_epochs, seed, device, **kwargs):
+        return make_net(net_cls, module, phase=phase, lr=lr, max_epochs=max_epochs,
+                        batch_size=self.batch_size, device=device, seed=seed,
+                        verbose=self.verbose, **kwargs)
+
+    def _pretrain(self, autoencoder, X, seed, device):
+        """Pretrain ``autoencoder`` in place; return the end-to-end history."""
+        if self.pretrain == "stacked_denoising":
+            for i in range(autoencoder.n_layers):
+                codes = batched_apply(autoencoder, X, lambda m, x: m.encode(x, n_layers=i),
+                                      self.batch_size, device)
+                layer = DenoisingLayer(autoencoder, i, self.corruption)
+                self._net(AutoencoderNet, layer, phase=f"greedy pretraining of layer {i}",
+                          lr=self.pretrain_lr, max_epochs=self.pretrain_epochs,
+                          seed=seed + i + 1, device=device).fit(codes)
+        net = self._net(AutoencoderNet, autoencoder, phase="autoencoder pretraining",
+                        lr=self.pretrain_lr, max_epochs=self.pretrain_epochs, seed=seed,
+                        device=device)
+        return net.fit(X).history
+
+    def _fit_clustering(self, autoencoder, X, rng, seed, device):
+        n_samples = X.shape[0]
+        z = batched_apply(autoencoder, X, lambda m, x: m.encode(x), self.batch_size, device)
+        centers, _ = kmeans(z, self.n_clusters, n_init=self.n_init, random_state=rng,
+                            device=device)
+        model = ClusteringModel(autoencoder, torch.as_tensor(centers, dtype=torch.float32),
+                                alpha=self.alpha, keep_decoder=self.gamma is not None)
+        batches_per_epoch = math.ceil(n_samples / self.batch_size)
+        update_interval = (batches_per_epoch if self.update_interval == "auto"
+                           else self.update_interval)
+        limit = IterationLimit(self.max_iter)
+        target = TargetDistributionUpdate(update_interval, self.tol, self._soft_assign_train)
+        net = self._net(
+            ClusteringNet, model, phase="clustering", lr=self.lr,
+            max_epochs=math.ceil(self.max_iter / batches_per_epoch), seed=seed + 1,
+            device=device, callbacks=[("iteration_limit", limit), ("target", target)],
+            gamma=self.gamma,
+        )
+        net.fit(X, torch.arange(n_samples, device=X.device))
+        # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
+        net.module = ClusteringModel
+        net.module_.double()
+        self.net_ = net
+        self.history_ = net.history
+        self.n_iter_ = limit.n_iter_
+        self.converged_ = target.converged_
+        self.cluster_centers_ = net.module_.head.centers.detach().cpu().numpy()
+        self.labels_ = self._predict_proba(X).argmax(axis=1)
+
+    def _soft_assign_train(self, module, X):
+        return batched_apply(module, X, lambda m, x: m.soft_assign(x), self.batch_size,
+                             X.device)
+
+    # ---- inference -----------------------------------------------------------------
+    def _predict_proba(self, X):
+        return self._apply(self.net_.module_, X, lambda m, x: m.soft_assign(x),
+                           self.net_.device)
+
+    def predict_proba(self, X):
+        """Soft assignments Q (Student-t kernel) of each row to each cluster.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data, scaled like the training data.
+
+        Returns
+        -------
+        Q : ndarray of shape (n_samples, n_clusters)
+            Rows sum to one.
+        """
+        return self._predict_proba(self._validate_inference_data(X))
+
+    def predict(self, X):
+        """Cluster of each row: the argmax of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data, scaled like the training data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster labels.
+        """
+        return self.predict_proba(X).argmax(axis=1)
+
+    def transform(self, X):
+        """Embed rows with the trained encoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data, scaled like the training data.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, embedding_dim)
+            Embeddings (float64).
+        """
+        X = self._validate_inference_data(X)
+        return self._apply(self.net_.module_, X, lambda m, x: m.autoencoder.encode(x),
+                           self.net_.device)
+
+    def score(self, X, y=None):
+        """Negative clustering loss ``-KL(P‖Q)`` on ``X`` (higher is better).
+
+        P is the sharpened target computed from Q over ``X``. Scores are comparable
+        between models with the same ``n_clusters``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-KL(P‖Q)``, averaged over rows.
+        """
+        q = torch.as_tensor(self.predict_proba(X))
+        p = target_distribution(q)
+        kl = torch.nn.functional.kl_div(q.clamp_min(1e-300).log(), p, reduction="batchmean")
+        return -float(kl)
+
+    @property
+    def _n_features_out(self):
+        return self.cluster_centers_.shape[1]

@@ -1,0 +1,145 @@
+"""skorch nets, one per loss, and the helpers that build and evaluate them."""
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import PrintLog, ProgressBar
+from skorch.utils import to_tensor
+from torch.nn import functional as F
+
+from ..nn.autoencoder import reconstruction_loss
+from .callbacks import DivergenceGuard
+from .iterators import TensorBatchIterator
+
+
+class AutoencoderNet(NeuralNet):
+    """Trains any module with ``encode``/``decode`` to reconstruct its input.
+
+    Fit with ``y=None``: the targets are the inputs themselves.
+    """
+
+    def infer(self, x, **fit_params):
+        x = to_tensor(x, device=self.device)
+        return self.module_.decode(self.module_.encode(x))
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return reconstruction_loss(self.module_, y_pred, to_tensor(X, device=self.device))
+
+
+class ClusteringNet(NeuralNet):
+    """Trains a :class:`~skdeepcluster.nn.ClusteringModel` on KL(P‖Q).
+
+    Fit with ``y = arange(n_samples)``: each batch carries its sample indices, so
+    the loss looks up that batch's rows of the target distribution ``target_``
+    (computed over the whole dataset by
+    :class:`~skdeepcluster.training.TargetDistributionUpdate`).
+
+    Parameters
+    ----------
+    gamma : float or None
+        None: loss ``KL(P‖Q)`` (DEC). A float: ``L_r + gamma * KL(P‖Q)`` with the
+        module's reconstruction loss ``L_r`` (IDEC, Guo et al., 2017); the module
+        must keep its decoder.
+    """
+
+    def __init__(self, *args, gamma=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gamma = gamma
+
+    target_ = None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        q, _, recon = y_pred
+        p = self.target_[to_tensor(y_true, device=self.device)]
+        # KL(P‖Q) summed over clusters, mean over the batch (Keras `kld`)
+        kl = F.kl_div(q.clamp_min(1e-12).log(), p, reduction="batchmean")
+        if self.gamma is None:
+            return kl
+        x = to_tensor(X, device=self.device)
+        return reconstruction_loss(self.module_.autoencoder, recon, x) + self.gamma * kl
+
+
+def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed,
+             verbose, callbacks=(), optimizer=torch.optim.Adam, **kwargs):
+    """Build a skorch net with the conventions every estimator follows.
+
+    No validation split (skorch's default holds out 20 %), tensor-slicing batches,
+    a seeded shuffling generator (reproducible, global RNG untouched), a divergence
+    guard, and progress output only when ``verbose``.
+
+    Parameters
+    ----------
+    net_cls : type
+        A ``NeuralNet`` subclass.
+    module : nn.Module
+        An initialised module; skorch keeps its weights.
+    phase : str
+        Name of the training phase, for messages.
+    seed : int
+        Seed of the shuffling generator.
+    verbose : int
+        0: silent; 1 or more: skorch's progress bar and one line per epoch.
+    callbacks : sequence of (name, Callback)
+        Extra callbacks, run in order before the divergence guard.
+    **kwargs
+        Passed to ``net_cls``.
+    """
+    callbacks = list(callbacks) + [("divergence_guard", DivergenceGuard(phase))]
+    if verbose:
+        callbacks.append(("progress_bar", ProgressBar()))
+    return net_cls(
+        module,
+        criterion=torch.nn.MSELoss,  # unused: every net defines get_loss
+        optimizer=optimizer,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        train_split=None,
+        iterator_train=TensorBatchIterator,
+        iterator_train__shuffle=True,
+        iterator_train__generator=torch.Generator().manual_seed(seed),
+        iterator_valid=TensorBatchIterator,
+        callbacks=callbacks,
+        callbacks__print_log=PrintLog() if verbose else None,
+        device=device,
+        verbose=verbose,
+        **kwargs,
+    )
+
+
+@torch.no_grad()
+def batched_apply(module, X, fn, batch_size, device, dtype=torch.float32):
+    """Apply ``fn(module, x_batch)`` to all rows of ``X`` in eval mode, without gradients.
+
+    Parameters
+    ----------
+    module : nn.Module
+    X : ndarray or Tensor
+    fn : callable
+        Returns a tensor, or a tuple of tensors, per batch.
+    batch_size : int
+    device : str or torch.device
+    dtype : torch.dtype
+        Dtype of the input batches (float64 for public inference, see ``base``).
+
+    Returns
+    -------
+    Tensor or tuple of Tensor
+        Outputs concatenated over batches, on ``device``.
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        outs = [fn(module, _to_batch(X[i : i + batch_size], device, dtype))
+                for i in range(0, len(X), batch_size)]
+    finally:
+        module.train(was_training)
+    if isinstance(outs[0], tuple):
+        return tuple(torch.cat(parts) for parts in zip(*outs))
+    return torch.cat(outs)
+
+
+def _to_batch(x, device, dtype):
+    if isinstance(x, torch.Tensor):
+        return x.to(device=device, dtype=dtype)
+    # torch.tensor copies, so read-only arrays (memmaps) are accepted without a warning
+    return torch.tensor(x, dtype=dtype, device=device)
