@@ -1,0 +1,175 @@
+"""DEC / IDEC: behaviour, errors, and quality on real data."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdeepcluster import DEC
+from skdeepcluster.metrics import cluster_accuracy, get_scorer
+
+FAST = dict(hidden_dims=(32,), embedding_dim=3, pretrain_epochs=15, max_iter=60, n_init=3,
+            batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=120, centers=3, n_features=6, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def fitted(blobs):
+    return DEC(n_clusters=3, random_state=0, **FAST).fit(blobs[0])
+
+
+def test_fitted_attributes(fitted, blobs):
+    X, y = blobs
+    assert fitted.labels_.shape == (len(X),)
+    assert fitted.cluster_centers_.shape == (3, 3)
+    assert 1 <= fitted.n_iter_ <= 60
+    assert len(fitted.history_) >= 1 and len(fitted.pretrain_history_) == 15
+    assert adjusted_rand_score(y, fitted.labels_) > 0.9
+
+
+def test_same_seed_same_labels(blobs, fitted):
+    again = DEC(n_clusters=3, random_state=0, **FAST).fit(blobs[0])
+    np.testing.assert_array_equal(again.labels_, fitted.labels_)
+    np.testing.assert_array_equal(again.transform(blobs[0]), fitted.transform(blobs[0]))
+
+
+def test_different_seed_changes_the_model(blobs, fitted):
+    other = DEC(n_clusters=3, random_state=1, **FAST).fit(blobs[0])
+    assert not np.allclose(other.transform(blobs[0]), fitted.transform(blobs[0]))
+
+
+def test_predict_agrees_with_labels_and_works_on_unseen_rows(fitted, blobs):
+    X, y = blobs
+    np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
+    X_new, y_new = make_blobs(n_samples=30, centers=3, n_features=6, random_state=0)
+    X_new = StandardScaler().fit(make_blobs(n_samples=120, centers=3, n_features=6,
+                                            random_state=0)[0]).transform(X_new)
+    proba = fitted.predict_proba(X_new[:7])
+    assert proba.shape == (7, 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    np.testing.assert_array_equal(fitted.predict(X_new[:7]), proba.argmax(1))
+
+
+def test_transform_and_score(fitted, blobs):
+    X, _ = blobs
+    Z = fitted.transform(X)
+    assert Z.shape == (len(X), 3) and Z.dtype == np.float64
+    score = fitted.score(X)
+    assert np.isfinite(score) and score <= 0
+
+
+def test_converges_with_tolerance(blobs):
+    dec = DEC(n_clusters=3, random_state=0, **{**FAST, "max_iter": 5000}, tol=0.05).fit(blobs[0])
+    assert dec.converged_ and dec.n_iter_ < 5000
+    assert dec.history_[-1, "delta_label"] < 0.05
+
+
+def test_idec_keeps_decoder_and_differs_from_dec(blobs, fitted):
+    idec = DEC(n_clusters=3, random_state=0, gamma=0.1, **FAST).fit(blobs[0])
+    assert idec.net_.module_.keep_decoder and not fitted.net_.module_.keep_decoder
+    assert not np.allclose(idec.transform(blobs[0]), fitted.transform(blobs[0]))
+    assert adjusted_rand_score(blobs[1], idec.labels_) > 0.9
+
+
+def test_stacked_denoising_pretraining(blobs):
+    dec = DEC(n_clusters=3, random_state=0, pretrain="stacked_denoising",
+              **{**FAST, "hidden_dims": (16, 16)}).fit(blobs[0])
+    assert adjusted_rand_score(blobs[1], dec.labels_) > 0.9
+
+
+def test_custom_autoencoder(blobs):
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc, self.dec = torch.nn.Linear(6, 2), torch.nn.Linear(2, 6)
+
+        def encode(self, x):
+            return self.enc(x)
+
+        def decode(self, z):
+            return self.dec(z)
+
+    module = Tiny()
+    before = module.enc.weight.detach().clone()
+    dec = DEC(n_clusters=3, autoencoder=module, random_state=0,
+              **{**FAST, "hidden_dims": (99,)}).fit(blobs[0])
+    assert dec.transform(blobs[0]).shape == (len(blobs[0]), 2)
+    assert torch.equal(module.enc.weight, before), "the user's module must not be trained in place"
+
+
+def test_pickle_round_trip(fitted, blobs):
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(blobs[0]), fitted.labels_)
+
+
+def test_pipeline_and_grid_search(blobs):
+    X, y = blobs
+    pipe = make_pipeline(StandardScaler(), DEC(n_clusters=3, random_state=0, **FAST))
+    assert adjusted_rand_score(y, pipe.fit(X).predict(X)) > 0.9
+    grid = {"dec__alpha": [0.5, 1.0]}
+    for scoring in ["cluster_accuracy", "nmi"]:
+        search = GridSearchCV(pipe, grid, cv=2, scoring=get_scorer(scoring)).fit(X, y)
+        assert search.best_score_ > 0.8
+    # no scorer: DEC.score (higher is better) is used, no labels needed
+    search = GridSearchCV(pipe, grid, cv=2).fit(X)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 4.0]]), "NaN"),
+        (np.array([[0.0, np.inf], [1.0, 2.0], [3.0, 4.0]]), "infinity"),
+        (np.arange(5.0), "Expected 2D array"),
+        (np.array([["a", "b"], ["c", "d"], ["e", "f"]], dtype=object), "could not convert"),
+        (np.ones((2, 3)), "n_samples=2 should be >= n_clusters=3"),
+        (np.empty((0, 3)), "0 sample"),
+    ],
+)
+def test_bad_input_raises_clear_error(X, message):
+    with pytest.raises(ValueError, match=message):
+        DEC(n_clusters=3, **FAST).fit(X)
+
+
+def test_bad_parameters_raise_clear_error(blobs):
+    with pytest.raises(ValueError, match="'pretrain' parameter"):
+        DEC(pretrain="layerwise").fit(blobs[0])
+    with pytest.raises(ValueError, match="device='tpu'"):
+        DEC(n_clusters=3, device="tpu", **FAST).fit(blobs[0])
+
+
+def test_wrong_width_at_predict(fitted):
+    with pytest.raises(ValueError, match="X has 2 features"):
+        fitted.predict(np.ones((3, 2)))
+
+
+def test_divergence_raises_clear_error(blobs):
+    with pytest.raises(FloatingPointError, match="Training diverged during autoencoder pretraining"):
+        DEC(n_clusters=3, random_state=0, **{**FAST, "pretrain_lr": 1e12}).fit(blobs[0] * 1e3)
+
+
+def test_digits_beats_kmeans_on_raw_pixels(digits):
+    """Default DEC on digits in [0, 1] beats k-means on the pixels in ACC and NMI (3 seeds)."""
+    X, y = digits
+    dec_scores, km_scores = [], []
+    for seed in range(3):
+        labels = DEC(n_clusters=10, random_state=seed).fit_predict(X)
+        dec_scores.append((cluster_accuracy(y, labels), normalized_mutual_info_score(y, labels)))
+        km = KMeans(10, n_init=10, random_state=seed).fit_predict(X)
+        km_scores.append((cluster_accuracy(y, km), normalized_mutual_info_score(y, km)))
+    dec_acc, dec_nmi = np.mean(dec_scores, axis=0)
+    km_acc, km_nmi = np.mean(km_scores, axis=0)
+    print(f"DEC acc={dec_acc:.3f} nmi={dec_nmi:.3f}; k-means acc={km_acc:.3f} nmi={km_nmi:.3f}")
+    assert dec_acc > km_acc and dec_nmi > km_nmi
