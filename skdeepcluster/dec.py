@@ -88,7 +88,7 @@ class DEC(BaseDeepClusterer):
         0: silent; 1: skorch's progress bars and one line per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch order, dropout and k-means. Pass an int for
-        reproducible results across calls. See :term:`Glossary <random_state>`.
+        reproducible results across calls.
 
     Attributes
     ----------
@@ -108,7 +108,7 @@ class DEC(BaseDeepClusterer):
         The trained skorch net; ``net_.module_`` holds the autoencoder and head.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column names.
 
     See Also
