@@ -173,3 +173,16 @@ def test_digits_beats_kmeans_on_raw_pixels(digits):
     km_acc, km_nmi = np.mean(km_scores, axis=0)
     print(f"DEC acc={dec_acc:.3f} nmi={dec_nmi:.3f}; k-means acc={km_acc:.3f} nmi={km_nmi:.3f}")
     assert dec_acc > km_acc and dec_nmi > km_nmi
+
+
+def test_verbose_prints_epoch_lines(blobs, capsys):
+    DEC(n_clusters=3, random_state=0, verbose=1, **{**FAST, "pretrain_epochs": 2,
+                                                    "max_iter": 10}).fit(blobs[0])
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "epoch" in out
+
+
+def test_silent_by_default(blobs, capsys):
+    DEC(n_clusters=3, random_state=0, **{**FAST, "pretrain_epochs": 2, "max_iter": 10}).fit(blobs[0])
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
