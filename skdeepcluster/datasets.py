@@ -112,3 +112,46 @@ def make_sensor_windows(n_samples=200, *, n_timesteps=64, n_channels=6, n_cluste
          + offset[y][:, None, :])
     X += rng.normal(0.0, noise, X.shape)
     return X, y.astype(np.int64)
+
+
+def load_basic_motions(*, split=None):
+    """BasicMotions: smartwatch accelerometer and gyroscope windows of four activities.
+
+    Four students wore a smartwatch while standing, walking, running and playing
+    badminton; each window is 10 s at 10 Hz of the 3-axis accelerometer and the
+    3-axis gyroscope. From the UEA multivariate time series classification archive
+    (Bagnall et al., 2018); a copy ships with this package (it also ships with aeon
+    and sktime), so it loads offline.
+
+    Parameters
+    ----------
+    split : {'train', 'test'} or None, default=None
+        The archive's train or test half (40 windows each); None pools both.
+
+    Returns
+    -------
+    X : ndarray of shape (n_windows, 100, 6), float32
+        Channels: accelerometer x, y, z, then gyroscope x, y, z.
+    y : ndarray of shape (n_windows,), str
+        'Standing', 'Walking', 'Running' or 'Badminton'.
+
+    References
+    ----------
+    .. [1] A. Bagnall, H. A. Dau, J. Lines, M. Flynn, J. Large, A. Bostrom,
+       P. Southam, E. Keogh. "The UEA multivariate time series classification
+       archive, 2018." arXiv:1811.00075.
+
+    Examples
+    --------
+    >>> from skdeepcluster.datasets import load_basic_motions
+    >>> X, y = load_basic_motions()
+    >>> X.shape, sorted(set(y))
+    ((80, 100, 6), ['Badminton', 'Running', 'Standing', 'Walking'])
+    """
+    if split not in (None, "train", "test"):
+        raise ValueError(f"split must be 'train', 'test' or None, got {split!r}.")
+    with np.load(os.path.join(os.path.dirname(__file__), "data", "basic_motions.npz")) as f:
+        X, y, parts = f["X"], f["y"], f["split"]
+    if split is not None:
+        X, y = X[parts == split], y[parts == split]
+    return X, y.astype(str)
