@@ -145,7 +145,7 @@ def load_basic_motions(*, split=None):
     --------
     >>> from skdeepcluster.datasets import load_basic_motions
     >>> X, y = load_basic_motions()
-    >>> X.shape, sorted(set(y))
+    >>> X.shape, sorted(set(y.tolist()))
     ((80, 100, 6), ['Badminton', 'Running', 'Standing', 'Walking'])
     """
     if split not in (None, "train", "test"):
