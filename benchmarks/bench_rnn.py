@@ -63,19 +63,25 @@ RNN = dict(hidden_size=32, num_layers=1, embedding_dim=8, pretrain_epochs=30, ma
            batch_size=16)
 
 
-def methods(k, seed, n_timesteps):
-    from tslearn.clustering import KShape, TimeSeriesKMeans
+def _tslearn(name, **params):
+    def run(X):
+        from tslearn import clustering  # only the baselines need tslearn
 
+        return getattr(clustering, name)(**params).fit_predict(znorm(X))
+    return run
+
+
+def methods(k, seed):
     return {
-        "TimeSeriesKMeans-euclidean": lambda X: TimeSeriesKMeans(
-            k, metric="euclidean", n_init=5, random_state=seed).fit_predict(znorm(X)),
-        "TimeSeriesKMeans-dtw": lambda X: TimeSeriesKMeans(
-            k, metric="dtw", n_init=2, max_iter=10, random_state=seed).fit_predict(znorm(X)),
-        "TimeSeriesKMeans-softdtw": lambda X: TimeSeriesKMeans(
-            k, metric="softdtw", metric_params={"gamma": 0.1}, n_init=1, max_iter=10,
-            random_state=seed).fit_predict(znorm(X)),
-        "KShape": lambda X: KShape(k, n_init=2, max_iter=20, random_state=seed).fit_predict(
-            znorm(X)),
+        "TimeSeriesKMeans-euclidean": _tslearn(
+            "TimeSeriesKMeans", n_clusters=k, metric="euclidean", n_init=5, random_state=seed),
+        "TimeSeriesKMeans-dtw": _tslearn(
+            "TimeSeriesKMeans", n_clusters=k, metric="dtw", n_init=2, max_iter=10,
+            random_state=seed),
+        "TimeSeriesKMeans-softdtw": _tslearn(
+            "TimeSeriesKMeans", n_clusters=k, metric="softdtw", metric_params={"gamma": 0.1},
+            n_init=1, max_iter=10, random_state=seed),
+        "KShape": _tslearn("KShape", n_clusters=k, n_init=2, max_iter=20, random_state=seed),
         "KMeans-flat-znorm": lambda X: KMeans(k, n_init=10, random_state=seed).fit_predict(
             znorm(X).reshape(len(X), -1)),
         "DEC-flat": lambda X: DEC(k, hidden_dims=(256, 128), embedding_dim=8,
@@ -108,7 +114,7 @@ def main():
         X = X.astype(np.float64)
         k = len(np.unique(y))
         for seed in range(args.seeds):
-            for method, run in methods(k, seed, X.shape[1]).items():
+            for method, run in methods(k, seed).items():
                 if args.methods and method not in args.methods:
                     continue
                 start = time.perf_counter()
