@@ -1,4 +1,4 @@
-"""Loaders for real data that is available offline."""
+"""Loaders for real data that is available offline, and synthetic generators."""
 
 import gzip
 import os
@@ -59,3 +59,99 @@ def load_fashion_mnist(*, n_samples=None, random_state=0, data_home=None):
         idx = np.sort(idx)
         X, y = X[idx], y[idx]
     return X.astype(np.float32) / 255.0, y
+
+
+def make_sensor_windows(n_samples=200, *, n_timesteps=64, n_channels=6, n_clusters=4,
+                        noise=0.3, random_state=None):
+    """Labelled synthetic windows that look like multichannel inertial sensor data.
+
+    Each cluster (activity) gives every channel its own rhythm: a sine with a
+    cluster-specific frequency (1 to 6 cycles per window), amplitude and offset.
+    Every window starts at a random phase (shared by its channels, like a movement
+    seen by several sensors) and gets Gaussian noise, so windows of one cluster are
+    not aligned in time: that defeats k-means on the raw values while the rhythm
+    stays recognisable.
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+        Number of windows, split as evenly as possible over the clusters.
+    n_timesteps : int, default=64
+        Time steps per window.
+    n_channels : int, default=6
+        Channels per time step (e.g. 3-axis accelerometer + 3-axis gyroscope).
+    n_clusters : int, default=4
+        Number of activities.
+    noise : float, default=0.3
+        Standard deviation of the additive Gaussian noise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the cluster patterns, phases and noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_timesteps, n_channels)
+    y : ndarray of shape (n_samples,), int64
+        The activity of each window.
+
+    Examples
+    --------
+    >>> from skdeepcluster.datasets import make_sensor_windows
+    >>> X, y = make_sensor_windows(40, n_timesteps=32, random_state=0)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((40, 32, 6), [0, 1, 2, 3])
+    """
+    rng = check_random_state(random_state)
+    freq = rng.uniform(1.0, 6.0, (n_clusters, n_channels))
+    amp = rng.uniform(0.5, 1.5, (n_clusters, n_channels))
+    offset = rng.uniform(-0.5, 0.5, (n_clusters, n_channels))
+    y = np.arange(n_samples) % n_clusters
+    rng.shuffle(y)
+    t = np.arange(n_timesteps) / n_timesteps
+    phase = rng.uniform(0, 2 * np.pi, (n_samples, 1, 1))
+    X = (amp[y][:, None, :] * np.sin(2 * np.pi * freq[y][:, None, :] * t[None, :, None] + phase)
+         + offset[y][:, None, :])
+    X += rng.normal(0.0, noise, X.shape)
+    return X, y.astype(np.int64)
+
+
+def load_basic_motions(*, split=None):
+    """BasicMotions: smartwatch accelerometer and gyroscope windows of four activities.
+
+    Four students wore a smartwatch while standing, walking, running and playing
+    badminton; each window is 10 s at 10 Hz of the 3-axis accelerometer and the
+    3-axis gyroscope. From the UEA multivariate time series classification archive
+    (Bagnall et al., 2018); a copy ships with this package (it also ships with aeon
+    and sktime), so it loads offline.
+
+    Parameters
+    ----------
+    split : {'train', 'test'} or None, default=None
+        The archive's train or test half (40 windows each); None pools both.
+
+    Returns
+    -------
+    X : ndarray of shape (n_windows, 100, 6), float32
+        Channels: accelerometer x, y, z, then gyroscope x, y, z.
+    y : ndarray of shape (n_windows,), str
+        'Standing', 'Walking', 'Running' or 'Badminton'.
+
+    References
+    ----------
+    .. [1] A. Bagnall, H. A. Dau, J. Lines, M. Flynn, J. Large, A. Bostrom,
+       P. Southam, E. Keogh. "The UEA multivariate time series classification
+       archive, 2018." arXiv:1811.00075.
+
+    Examples
+    --------
+    >>> from skdeepcluster.datasets import load_basic_motions
+    >>> X, y = load_basic_motions()
+    >>> X.shape, sorted(set(y.tolist()))
+    ((80, 100, 6), ['Badminton', 'Running', 'Standing', 'Walking'])
+    """
+    if split not in (None, "train", "test"):
+        raise ValueError(f"split must be 'train', 'test' or None, got {split!r}.")
+    with np.load(os.path.join(os.path.dirname(__file__), "data", "basic_motions.npz")) as f:
+        X, y, parts = f["X"], f["y"], f["split"]
+    if split is not None:
+        X, y = X[parts == split], y[parts == split]
+    return X, y.astype(str)

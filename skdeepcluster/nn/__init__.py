@@ -2,8 +2,18 @@
 
 from .autoencoder import DenoisingLayer, MLPAutoencoder, reconstruction_loss
 from .clustering import ClusteringModel, StudentTHead, target_distribution
+from .recurrent import (
+    BiConvGRUEncoder,
+    ConditionalGRUDecoder,
+    ConvGRUCell,
+    MultiTaskRecurrentAutoencoder,
+)
 
 __all__ = [
+    "BiConvGRUEncoder",
+    "ConditionalGRUDecoder",
+    "ConvGRUCell",
+    "MultiTaskRecurrentAutoencoder",
     "ClusteringModel",
     "DenoisingLayer",
     "MLPAutoencoder",

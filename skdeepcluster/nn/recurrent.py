@@ -1,0 +1,249 @@
+"""Recurrent modules of the multi-task RNN clusterer: a ConvGRU encoder and GRU decoders.
+
+The model is the multi-task recurrent autoencoder of "Deep Inertial Sensory
+Clustering" (Amrani): a bidirectional ConvGRU encodes the first part of a sensor
+window, one conditional GRU decoder reconstructs that part time-reversed and a
+second one predicts the rest of the window.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class ConvGRUCell(nn.Module):
+    """A GRU cell whose gates are 1-D convolutions over a spatial axis.
+
+    With a spatial axis of length 1 (or ``kernel_size=1``) every convolution is a
+    linear map over channels and the cell is exactly a GRU cell (PyTorch's gate
+    formulas: the reset gate scales the hidden-to-hidden term).
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input at one time step, shape ``(batch, in_channels, length)``.
+    hidden_size : int
+        Channels of the hidden state, shape ``(batch, hidden_size, length)``.
+    kernel_size : int
+        Width of the gate convolutions ('same' padding, so ``length`` is kept).
+    """
+
+    def __init__(self, in_channels, hidden_size, kernel_size=1):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.input_conv = nn.Conv1d(in_channels, 3 * hidden_size, kernel_size, padding="same")
+        self.hidden_conv = nn.Conv1d(hidden_size, 3 * hidden_size, kernel_size, padding="same",
+                                     bias=True)
+
+    def input_gates(self, x):
+        """Input-to-hidden gate pre-activations; computed for all steps at once."""
+        return _conv(self.input_conv, x)
+
+    def forward(self, gates_x, h):
+        """One step from precomputed ``input_gates(x_t)`` and the previous state ``h``."""
+        xr, xu, xn = gates_x.chunk(3, dim=1)
+        hr, hu, hn = _conv(self.hidden_conv, h).chunk(3, dim=1)
+        reset = torch.sigmoid(xr + hr)
+        update = torch.sigmoid(xu + hu)
+        candidate = torch.tanh(xn + reset * hn)
+        return (1 - update) * candidate + update * h
+
+
+def _conv(conv, x):
+    """``conv(x)``; over a spatial axis of length 1 only the centre tap of a 'same'
+    convolution sees the input, so it is computed as a (much faster) linear map."""
+    if x.shape[-1] != 1:
+        return conv(x)
+    centre = (conv.kernel_size[0] - 1) // 2
+    return F.linear(x[..., 0], conv.weight[:, :, centre], conv.bias).unsqueeze(-1)
+
+
+class BiConvGRUEncoder(nn.Module):
+    """Stacked bidirectional ConvGRU; returns the last forward ‖ last backward state.
+
+    Parameters
+    ----------
+    in_channels : int
+        Convolution input channels of one time step.
+    hidden_size : int
+        Hidden channels per direction.
+    num_layers : int
+        Stacked layers; layer ``l > 0`` reads both directions of layer ``l - 1``.
+    kernel_size : int
+        Width of the gate convolutions.
+    dropout : float
+        Dropout on the outputs of every layer but the last (as ``torch.nn.GRU``).
+    """
+
+    def __init__(self, in_channels, hidden_size, num_layers=2, kernel_size=1, dropout=0.0):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.layers = nn.ModuleList(
+            nn.ModuleList(ConvGRUCell(in_channels if i == 0 else 2 * hidden_size,
+                                      hidden_size, kernel_size) for _ in range(2))
+            for i in range(num_layers)
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        """Encode ``x`` of shape ``(batch, time, channels, length)``.
+
+        Returns a tensor of shape ``(batch, 2 * hidden_size * length)``.
+        """
+        batch, n_steps, _, length = x.shape
+        for i, cells in enumerate(self.layers):
+            last_layer = i == len(self.layers) - 1
+            outputs, finals = [], []
+            for direction, cell in enumerate(cells):
+                gates = cell.input_gates(x.flatten(0, 1)).unflatten(0, (batch, n_steps))
+                h = x.new_zeros(batch, self.hidden_size, length)
+                steps = range(n_steps) if direction == 0 else range(n_steps - 1, -1, -1)
+                seq = [None] * n_steps
+                for t in steps:
+                    h = cell(gates[:, t], h)
+                    seq[t] = h
+                finals.append(h)  # forward: after the last step; backward: after step 0
+                if not last_layer:
+                    outputs.append(torch.stack(seq, dim=1))
+            if not last_layer:
+                x = self.dropout(torch.cat(outputs, dim=2))
+        return torch.cat(finals, dim=1).flatten(1)
+
+
+class ConditionalGRUDecoder(nn.Module):
+    """Autoregressive GRU decoder: each step reads the previous step's output.
+
+    The first input is zeros. During training, with probability
+    ``teacher_forcing`` a step reads the true previous target instead.
+
+    Parameters
+    ----------
+    n_channels : int
+        Channels of the generated series.
+    hidden_size : int
+    num_layers : int
+    """
+
+    def __init__(self, n_channels, hidden_size, num_layers=2):
+        super().__init__()
+        self.gru = nn.GRU(n_channels, hidden_size, num_layers, batch_first=True)
+        self.out = nn.Linear(hidden_size, n_channels)
+
+    def forward(self, h0, n_steps, targets=None, teacher_forcing=0.0):
+        """Generate ``n_steps`` steps from the initial state ``h0`` (layers, batch, hidden).
+
+        Returns a tensor of shape ``(batch, n_steps, n_channels)``.
+        """
+        batch = h0.shape[1]
+        step_input = h0.new_zeros(batch, 1, self.out.out_features)
+        h, outputs = h0, []
+        for t in range(n_steps):
+            out, h = self.gru(step_input, h)
+            y = self.out(out)
+            outputs.append(y)
+            forced = targets is not None and bool(torch.rand(()) < teacher_forcing)
+            step_input = targets[:, t : t + 1] if forced else y
+        if not outputs:
+            return h0.new_zeros(batch, 0, self.out.out_features)
+        return torch.cat(outputs, dim=1)
+
+
+class _BatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm1d that normalises a training batch of one row with its running statistics.
+
+    A single row has no batch variance; this keeps training possible when the last
+    mini-batch (or the whole data set) has one row.
+    """
+
+    def forward(self, x):
+        if self.training and x.shape[0] == 1:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
+                                self.bias, False, 0.0, self.eps)
+        return super().forward(x)
+
+
+class MultiTaskRecurrentAutoencoder(nn.Module):
+    """Bidirectional ConvGRU encoder with a reconstruction and a future-prediction decoder.
+
+    A window ``x`` of shape ``(batch, n_timesteps, n_channels)`` is split: the
+    encoder reads the first ``n_timesteps - future_steps`` steps ("past");
+    ``z = tanh(BatchNorm(Linear(last forward ‖ last backward state)))``. Both
+    decoders start from ``tanh(BatchNorm(Linear(z)))`` (one state, copied to every
+    layer); one reconstructs the past time-reversed, the other predicts the last
+    ``future_steps`` steps. The module follows the ``encode``/``decode``/
+    ``reconstruction_loss`` protocol of the shared autoencoder nets.
+
+    Parameters
+    ----------
+    n_channels, n_timesteps, future_steps : int
+        Window layout; ``future_steps`` may be 0 (no future decoder task).
+    hidden_size : int
+        Hidden channels of the encoder (per direction) and of the decoders.
+    embedding_dim : int
+    num_layers : int
+        Layers of the encoder and of each decoder.
+    kernel_size : int
+        Width of the ConvGRU gate convolutions.
+    dropout : float
+        Dropout between encoder layers.
+    sensor_axes : int or None
+        None: the channels are the convolution's input channels over a spatial axis
+        of length 1 (the reference layout, equal to a GRU). An int ``a``: channels are
+        grouped as ``n_channels // a`` sensors × ``a`` axes (e.g. acc x, y, z, gyro x,
+        y, z) and the convolution runs across the axes.
+    teacher_forcing : float
+        Probability that a decoder step reads the true previous target in training.
+    """
+
+    def __init__(self, n_channels, n_timesteps, future_steps, *, hidden_size=256,
+                 embedding_dim=64, num_layers=2, kernel_size=1, dropout=0.2,
+                 sensor_axes=None, teacher_forcing=0.0):
+        super().__init__()
+        self.n_channels = n_channels
+        self.future_steps = future_steps
+        self.past_steps = n_timesteps - future_steps
+        self.num_layers = num_layers
+        self.teacher_forcing = teacher_forcing
+        self.length = sensor_axes or 1
+        self.conv_channels = n_channels // self.length
+        self.encoder = BiConvGRUEncoder(self.conv_channels, hidden_size, num_layers,
+                                        kernel_size, dropout)
+        self.embed = nn.Linear(2 * hidden_size * self.length, embedding_dim)
+        self.embed_norm = _BatchNorm1d(embedding_dim)
+        self.init_hidden = nn.Linear(embedding_dim, hidden_size)
+        self.init_norm = _BatchNorm1d(hidden_size)
+        self.reconstructor = ConditionalGRUDecoder(n_channels, hidden_size, num_layers)
+        self.predictor = ConditionalGRUDecoder(n_channels, hidden_size, num_layers)
+        self._forcing_targets = None
+
+    def encode(self, x):
+        """Embed the past part of windows ``x`` (batch, n_timesteps, n_channels)."""
+        if self.training and self.teacher_forcing > 0:
+            # decode(z) has no access to x; keep it for teacher forcing until decode runs
+            self._forcing_targets = x
+        past = x[:, : self.past_steps]
+        seq = past.reshape(past.shape[0], past.shape[1], self.conv_channels, self.length)
+        return torch.tanh(self.embed_norm(self.embed(self.encoder(seq))))
+
+    def decode(self, z):
+        """Return ``(reversed past, future)`` generated from the embedding ``z``."""
+        h0 = torch.tanh(self.init_norm(self.init_hidden(z)))
+        h0 = h0.unsqueeze(0).expand(self.num_layers, -1, -1).contiguous()
+        x, self._forcing_targets = self._forcing_targets, None
+        past_rev = future = None
+        if x is not None and self.training and x.shape[0] == z.shape[0]:
+            past_rev, future = x[:, : self.past_steps].flip(1), x[:, self.past_steps :]
+        rec = self.reconstructor(h0, self.past_steps, past_rev, self.teacher_forcing)
+        fut = self.predictor(h0, self.future_steps, future, self.teacher_forcing)
+        return rec, fut
+
+    def reconstruction_loss(self, recon, x):
+        """MSE of the time-reversed past plus MSE of the future (L_AE)."""
+        rec, fut = recon
+        loss = F.mse_loss(rec, x[:, : self.past_steps].flip(1))
+        if self.future_steps:
+            loss = loss + F.mse_loss(fut, x[:, self.past_steps :])
+        return loss
+
+    def forward(self, x):
+        return self.decode(self.encode(x))

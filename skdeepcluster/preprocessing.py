@@ -1,0 +1,77 @@
+"""Preparing sensor data for the time-series clusterers."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_array
+
+
+@validate_params(
+    {
+        "recording": ["array-like"],
+        "width": [Interval(Integral, 1, None, closed="left")],
+        "step": [Interval(Integral, 1, None, closed="left"), None],
+        "labels": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def sliding_windows(recording, width, step=None, *, labels=None):
+    """Cut a continuous recording into overlapping windows.
+
+    Parameters
+    ----------
+    recording : array-like of shape (n_timesteps,) or (n_timesteps, n_channels)
+        One continuous recording, time along the first axis.
+    width : int
+        Window length in time steps.
+    step : int, default=None
+        Time steps between the starts of two windows; None uses ``width // 2``
+        (50 % overlap, as in UCI HAR), at least 1. A trailing part shorter than a
+        window is dropped.
+    labels : array-like of shape (n_timesteps,), default=None
+        A label per time step (e.g. the activity); each window gets its most
+        frequent label (the smallest one on ties).
+
+    Returns
+    -------
+    windows : ndarray of shape (n_windows, width) or (n_windows, width, n_channels)
+        2-D for a 1-D recording (univariate series), else 3-D.
+    window_labels : ndarray of shape (n_windows,)
+        Only returned when ``labels`` is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepcluster.preprocessing import sliding_windows
+    >>> rec = np.arange(20.0).reshape(10, 2)      # 10 time steps, 2 channels
+    >>> sliding_windows(rec, width=4, step=2).shape
+    (4, 4, 2)
+    """
+    rec = check_array(recording, ensure_2d=False, dtype=[np.float64, np.float32],
+                      input_name="recording")
+    if rec.ndim not in (1, 2):
+        raise ValueError(
+            f"recording must be 1-D (n_timesteps,) or 2-D (n_timesteps, n_channels), "
+            f"got a {rec.ndim}-D array."
+        )
+    n_timesteps = rec.shape[0]
+    if width > n_timesteps:
+        raise ValueError(
+            f"width={width} is longer than the recording (n_timesteps={n_timesteps})."
+        )
+    step = max(width // 2, 1) if step is None else step
+    starts = np.arange(0, n_timesteps - width + 1, step)
+    windows = np.stack([rec[s : s + width] for s in starts])
+    if labels is None:
+        return windows
+    labels = np.asarray(labels)
+    if labels.shape != (n_timesteps,):
+        raise ValueError(
+            f"labels must have shape (n_timesteps,) = ({n_timesteps},), got {labels.shape}."
+        )
+    window_labels = []
+    for s in starts:
+        values, counts = np.unique(labels[s : s + width], return_counts=True)
+        window_labels.append(values[np.argmax(counts)])
+    return windows, np.asarray(window_labels)

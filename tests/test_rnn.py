@@ -1,0 +1,199 @@
+"""MultiTaskRNNClusterer beyond the check suite: modules, 3-D input, quality, bad input."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
+
+from skdeepcluster import MultiTaskRNNClusterer
+from skdeepcluster.datasets import load_basic_motions, make_sensor_windows
+from skdeepcluster.nn import ConvGRUCell, MultiTaskRecurrentAutoencoder
+from skdeepcluster.preprocessing import sliding_windows
+
+TINY = dict(hidden_size=8, num_layers=1, embedding_dim=4, pretrain_epochs=5, max_iter=10,
+            n_init=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def windows():
+    return make_sensor_windows(60, n_timesteps=12, n_channels=6, n_clusters=3, random_state=0)
+
+
+# ---- modules ---------------------------------------------------------------------------
+def test_convgru_cell_over_length_one_equals_gru_cell():
+    torch.manual_seed(0)
+    cell = ConvGRUCell(5, 7, kernel_size=3)
+    gru = torch.nn.GRUCell(5, 7)
+    with torch.no_grad():  # the centre taps are the GRU weights
+        gru.weight_ih.copy_(cell.input_conv.weight[:, :, 1])
+        gru.bias_ih.copy_(cell.input_conv.bias)
+        gru.weight_hh.copy_(cell.hidden_conv.weight[:, :, 1])
+        gru.bias_hh.copy_(cell.hidden_conv.bias)
+    x, h = torch.randn(4, 5), torch.randn(4, 7)
+    out = cell(cell.input_gates(x[..., None]), h[..., None])[..., 0]
+    torch.testing.assert_close(out, gru(x, h))
+
+
+def test_convgru_cell_convolves_across_axes():
+    torch.manual_seed(0)
+    cell = ConvGRUCell(2, 3, kernel_size=3)
+    x, h = torch.randn(1, 2, 3), torch.zeros(1, 3, 3)
+    base = cell(cell.input_gates(x), h)
+    x2 = x.clone()
+    x2[0, :, 0] += 1.0  # change axis 0 only: its neighbour axis 1 must change too
+    out = cell(cell.input_gates(x2), h)
+    assert not torch.allclose(out[..., 1], base[..., 1])
+    torch.testing.assert_close(out[..., 2], base[..., 2])  # outside the kernel's reach
+
+
+def test_autoencoder_split_and_loss():
+    torch.manual_seed(0)
+    ae = MultiTaskRecurrentAutoencoder(3, 10, 4, hidden_size=6, embedding_dim=2, num_layers=2)
+    x = torch.randn(5, 10, 3)
+    z = ae.encode(x)
+    rec, fut = ae.decode(z)
+    assert z.shape == (5, 2) and rec.shape == (5, 6, 3) and fut.shape == (5, 4, 3)
+    # the encoder reads only the first 6 steps
+    x2 = x.clone()
+    x2[:, 6:] = 0
+    ae.eval()
+    torch.testing.assert_close(ae.encode(x), ae.encode(x2))
+    expected = (torch.nn.functional.mse_loss(rec, x[:, :6].flip(1))
+                + torch.nn.functional.mse_loss(fut, x[:, 6:]))
+    torch.testing.assert_close(ae.reconstruction_loss((rec, fut), x), expected)
+
+
+# ---- estimator ---------------------------------------------------------------------------
+def test_3d_fit_predict_transform_and_unseen(windows):
+    X, y = windows
+    model = MultiTaskRNNClusterer(n_clusters=3, **TINY).fit(X[:40])
+    assert model.n_channels_ == 6 and model.n_timesteps_ == 12 and model.future_steps_ == 6
+    assert model.transform(X).shape == (60, 4)
+    proba = model.predict_proba(X[40:])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(X[:40]), model.labels_)
+    assert set(model.predict(X[40:])) <= {0, 1, 2}
+    assert model.cluster_centers_.shape == (3, 4)
+    assert np.isfinite(model.score(X[40:]))
+    assert model.n_iter_ >= 1 and len(model.history_) >= 1
+
+
+def test_same_seed_same_labels_different_seed_differs(windows):
+    X, _ = windows
+    a = MultiTaskRNNClusterer(n_clusters=3, **TINY).fit(X)
+    b = MultiTaskRNNClusterer(n_clusters=3, **TINY).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    c = MultiTaskRNNClusterer(n_clusters=3, **{**TINY, "random_state": 1}).fit(X)
+    assert not np.allclose(a.transform(X), c.transform(X))
+
+
+def test_scaling_is_per_channel_and_applied_at_predict(windows):
+    X, _ = windows
+    X = X * np.array([1, 10, 100, 1, 1, 1000.0]) + 5.0
+    model = MultiTaskRNNClusterer(n_clusters=3, **{**TINY, "max_iter": 0}).fit(X)
+    scaled = (X - model.channel_offset_) / model.channel_scale_
+    np.testing.assert_allclose(scaled.mean(axis=(0, 1)), 0.0, atol=1e-9)
+    np.testing.assert_allclose(scaled.std(axis=(0, 1)), 1.0)
+    mm = MultiTaskRNNClusterer(n_clusters=3, **{**TINY, "max_iter": 0, "scaling": "minmax"}).fit(X)
+    scaled = (X - mm.channel_offset_) / mm.channel_scale_
+    np.testing.assert_allclose([scaled.min(), scaled.max()], [0.0, 1.0])
+    # predict scales with the fitted statistics: shifting the input changes the output
+    assert not np.allclose(model.transform(X), model.transform(X + 1.0))
+
+
+def test_sensor_axes_layout_and_options(windows):
+    X, _ = windows
+    model = MultiTaskRNNClusterer(n_clusters=3, **{**TINY, "sensor_axes": 3, "kernel_size": 3,
+                                                   "teacher_forcing": 0.5,
+                                                   "future_steps": 2}).fit(X)
+    encoder = model.net_.module_.autoencoder
+    assert (encoder.conv_channels, encoder.length) == (2, 3)
+    assert encoder.past_steps == 10
+    assert model.predict(X).shape == (60,)
+
+
+def test_univariate_short_series():
+    X = np.random.RandomState(0).rand(20, 1)  # one time step: no future task
+    model = MultiTaskRNNClusterer(n_clusters=2, **TINY).fit(X)
+    assert model.future_steps_ == 0 and model.n_channels_ == 1
+    assert model.predict(X).shape == (20,)
+
+
+@pytest.mark.parametrize(
+    "make_X, params, message",
+    [
+        (lambda X: X[..., None], {}, "got a 4-D array"),
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 3, np.nan, X), {}, "NaN"),
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), {}, "infinity"),
+        (lambda X: X, {"future_steps": 12}, "too short for future_steps=12"),
+        (lambda X: X, {"sensor_axes": 4}, "sensor_axes=4 does not divide n_channels=6"),
+        (lambda X: X, {"kernel_size": 2}, "kernel_size=2 must be odd"),
+        (lambda X: X[:2], {}, "n_samples=2 should be >= n_clusters=3"),
+    ],
+)
+def test_bad_fit_input(windows, make_X, params, message):
+    X, _ = windows
+    with pytest.raises(ValueError, match=message):
+        MultiTaskRNNClusterer(n_clusters=3, **{**TINY, **params}).fit(make_X(X))
+
+
+def test_bad_predict_input(windows):
+    X, _ = windows
+    model = MultiTaskRNNClusterer(n_clusters=3, **{**TINY, "max_iter": 0}).fit(X)
+    with pytest.raises(ValueError, match="X has 5 channels, but MultiTaskRNNClusterer was "
+                                         "fitted with 6 channels"):
+        model.predict(X[:, :, :5])
+    with pytest.raises(ValueError, match="X has 10 timesteps, .* fitted with 12 timesteps"):
+        model.transform(X[:, :10])
+    with pytest.raises(ValueError, match="X has 1 channels"):
+        model.predict(X[:, :, 0])
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict_proba(np.full_like(X, np.nan))
+
+
+# ---- quality -------------------------------------------------------------------------------
+def test_quality_on_synthetic_windows():
+    # random phases: k-means on the raw values gets NMI 0.35 here, the model 0.78
+    X, y = make_sensor_windows(90, n_timesteps=16, n_channels=3, n_clusters=3, noise=0.1,
+                               random_state=1)
+    model = MultiTaskRNNClusterer(n_clusters=3, hidden_size=16, num_layers=1, embedding_dim=4,
+                                  pretrain_epochs=40, max_iter=60, batch_size=32, n_init=5,
+                                  random_state=0).fit(X)
+    kmeans = KMeans(3, n_init=10, random_state=0).fit_predict(X.reshape(len(X), -1))
+    nmi = normalized_mutual_info_score(y, model.labels_)
+    assert nmi > 0.6
+    assert nmi > normalized_mutual_info_score(y, kmeans) + 0.2
+
+
+def test_quality_on_basic_motions():
+    X, y = load_basic_motions()
+    X = X[:, ::2]  # 5 Hz keeps the test fast; the activities stay distinct
+    model = MultiTaskRNNClusterer(n_clusters=4, hidden_size=32, num_layers=1, embedding_dim=8,
+                                  pretrain_epochs=30, max_iter=30, random_state=0).fit(X)
+    assert normalized_mutual_info_score(y, model.labels_) > 0.5
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def test_sliding_windows():
+    rec = np.arange(30.0).reshape(10, 3)
+    win = sliding_windows(rec, width=4, step=3)
+    assert win.shape == (3, 4, 3)
+    np.testing.assert_array_equal(win[1], rec[3:7])
+    assert sliding_windows(np.arange(10.0), width=4).shape == (4, 4)  # default step 2
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, 2])
+    _, wl = sliding_windows(rec, width=4, step=3, labels=labels)
+    np.testing.assert_array_equal(wl, [0, 1, 2])  # window 0: [0,0,0,1]; 1: [1,1,1,1]; 2: [1,2,2,2]
+    with pytest.raises(ValueError, match="width=11 is longer than the recording"):
+        sliding_windows(rec, width=11)
+    with pytest.raises(ValueError, match="labels must have shape"):
+        sliding_windows(rec, width=4, labels=labels[:5])
+
+
+def test_load_basic_motions_splits():
+    X_train, y_train = load_basic_motions(split="train")
+    X, y = load_basic_motions()
+    assert X_train.shape == (40, 100, 6) and X.shape == (80, 100, 6)
+    assert set(y) == {"Standing", "Walking", "Running", "Badminton"}
+    assert np.isfinite(X).all()
