@@ -2,7 +2,14 @@
 
 from .dec import DEC
 from .metrics import cluster_accuracy
+from .subspace import DeepMultimodalSubspaceClustering, DeepSubspaceClustering
 
 __version__ = "0.1.0"
 
-__all__ = ["DEC", "cluster_accuracy", "__version__"]
+__all__ = [
+    "DEC",
+    "DeepMultimodalSubspaceClustering",
+    "DeepSubspaceClustering",
+    "cluster_accuracy",
+    "__version__",
+]
