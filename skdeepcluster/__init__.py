@@ -3,7 +3,15 @@
 from .dec import DEC
 from .metrics import cluster_accuracy
 from .rnn import MultiTaskRNNClusterer
+from .subspace import DeepMultimodalSubspaceClustering, DeepSubspaceClustering
 
 __version__ = "0.1.0"
 
-__all__ = ["DEC", "MultiTaskRNNClusterer", "cluster_accuracy", "__version__"]
+__all__ = [
+    "DEC",
+    "DeepMultimodalSubspaceClustering",
+    "DeepSubspaceClustering",
+    "MultiTaskRNNClusterer",
+    "cluster_accuracy",
+    "__version__",
+]

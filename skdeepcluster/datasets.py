@@ -155,3 +155,52 @@ def load_basic_motions(*, split=None):
     if split is not None:
         X, y = X[parts == split], y[parts == split]
     return X, y.astype(str)
+
+
+def make_subspaces(n_samples=300, *, n_features=30, n_subspaces=3, subspace_dim=3,
+                   noise=0.0, random_state=None):
+    """Samples from a union of random linear subspaces (a subspace clustering benchmark).
+
+    Each subspace is spanned by ``subspace_dim`` random orthonormal directions in
+    ``R^n_features``; its samples are Gaussian combinations of them, plus isotropic
+    Gaussian noise of standard deviation ``noise``. Samples are split as evenly as
+    possible between subspaces and ordered by subspace.
+
+    Parameters
+    ----------
+    n_samples : int, default=300
+    n_features : int, default=30
+        Ambient dimension.
+    n_subspaces : int, default=3
+    subspace_dim : int, default=3
+    noise : float, default=0.0
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Index of the subspace of each sample.
+
+    Examples
+    --------
+    >>> from skdeepcluster.datasets import make_subspaces
+    >>> X, y = make_subspaces(n_samples=10, n_features=5, n_subspaces=2, subspace_dim=2,
+    ...                       random_state=0)
+    >>> X.shape, y.tolist()
+    ((10, 5), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    """
+    if subspace_dim > n_features:
+        raise ValueError(f"subspace_dim={subspace_dim} should be <= n_features={n_features}.")
+    if n_samples < n_subspaces:
+        raise ValueError(f"n_samples={n_samples} should be >= n_subspaces={n_subspaces}.")
+    rng = check_random_state(random_state)
+    counts = np.full(n_subspaces, n_samples // n_subspaces)
+    counts[: n_samples % n_subspaces] += 1
+    parts = []
+    for n_k in counts:
+        basis, _ = np.linalg.qr(rng.standard_normal((n_features, subspace_dim)))
+        parts.append(rng.standard_normal((n_k, subspace_dim)) @ basis.T)
+    X = np.vstack(parts) + noise * rng.standard_normal((n_samples, n_features))
+    y = np.repeat(np.arange(n_subspaces), counts)
+    return X, y

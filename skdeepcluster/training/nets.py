@@ -59,7 +59,7 @@ class ClusteringNet(NeuralNet):
 
 
 def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed,
-             verbose, callbacks=(), optimizer=torch.optim.Adam, **kwargs):
+             verbose, callbacks=(), optimizer=torch.optim.Adam, shuffle=True, **kwargs):
     """Build a skorch net with the conventions every estimator follows.
 
     No validation split (skorch's default holds out 20 %), tensor-slicing batches,
@@ -80,6 +80,9 @@ def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed
         0: silent; 1 or more: skorch's progress bar and one line per epoch.
     callbacks : sequence of (name, Callback)
         Extra callbacks, run in order before the divergence guard.
+    shuffle : bool, default=True
+        Shuffle the training rows at every epoch; False keeps their order (needed
+        when a parameter is tied to sample positions, e.g. a self-expression layer).
     **kwargs
         Passed to ``net_cls``.
     """
@@ -95,7 +98,7 @@ def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed
         batch_size=batch_size,
         train_split=None,
         iterator_train=TensorBatchIterator,
-        iterator_train__shuffle=True,
+        iterator_train__shuffle=shuffle,
         iterator_train__generator=torch.Generator().manual_seed(seed),
         iterator_valid=TensorBatchIterator,
         callbacks=callbacks,
