@@ -1,8 +1,9 @@
 """Deep clustering estimators with a scikit-learn interface."""
 
 from .dec import DEC
+from .deepcluster import DeepCluster
 from .metrics import cluster_accuracy
 
 __version__ = "0.1.0"
 
-__all__ = ["DEC", "cluster_accuracy", "__version__"]
+__all__ = ["DEC", "DeepCluster", "cluster_accuracy", "__version__"]
