@@ -355,8 +355,7 @@ class DeepCluster(BaseDeepClusterer):
         return self._sq_distances(z).argmin(axis=1)
 
     def _validate_inference(self, X):
-        X = self._validate_inference_data(self._flatten_images(X))
-        return X
+        return self._validate_inference_data(self._flatten_images(X))
 
     # ---- public inference ----------------------------------------------------------
     def transform(self, X):

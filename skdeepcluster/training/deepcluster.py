@@ -225,5 +225,5 @@ class PseudoLabelUpdate(Callback):
 
     def on_train_end(self, net, **kwargs):
         # keep no training data on the fitted net (pickle size, devices)
-        self.X_ = None
+        self.X_ = self.labels_ = None
         net.pseudo_labels_ = None
