@@ -34,8 +34,8 @@ class DeepCluster(BaseDeepClusterer):
         Number of clusters of the final clustering.
     n_pseudo_clusters : int, default=100
         Number of k-means clusters used as pseudo-labels during training. It may be
-        (and on small data should be) much larger than ``n_clusters``:
-        over-clustering is what lets DeepCluster learn on small datasets.
+        much larger than ``n_clusters``: the reference over-clusters (10,000
+        clusters for ImageNet's 1,000 classes).
     input_shape : tuple of int, default=None
         ``(channels, height, width)`` or ``(height, width)`` of images: ``X`` may
         then be 4-D (or 3-D for one channel) images, or flat rows of
