@@ -6,10 +6,12 @@ extraction, PCA, k-means and training, and the last epoch-to-epoch NMI).
 
 Example (the runs of RESULTS_deepcluster.md)::
 
-    python benchmarks/bench_deepcluster.py --method deepcluster --seeds 0 1 2 3 4
+    python benchmarks/bench_deepcluster.py --method deepcluster --epochs 6 --seeds 0 1 2 3 4
     python benchmarks/bench_deepcluster.py --method kmeans --seeds 0 1 2 3 4
-    python benchmarks/bench_deepcluster.py --method deepcluster --n-pseudo 10 50 --seeds 0
-    python benchmarks/bench_deepcluster.py --method dec --seeds 0
+    python benchmarks/bench_deepcluster.py --method deepcluster --epochs 6 --n-pseudo 10 50 --seeds 0
+    python benchmarks/bench_deepcluster.py --method dec --dec-pretrain-epochs 30 --dec-max-iter 1000 --seeds 0
+
+On a GPU, the full 70,000 images: add ``--n-samples 0``.
 """
 
 import argparse
