@@ -1,6 +1,7 @@
 """Deep clustering estimators with a scikit-learn interface."""
 
 from .dec import DEC
+from .deepcluster import DeepCluster
 from .metrics import cluster_accuracy
 from .rnn import MultiTaskRNNClusterer
 from .subspace import DeepMultimodalSubspaceClustering, DeepSubspaceClustering
@@ -9,6 +10,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEC",
+    "DeepCluster",
     "DeepMultimodalSubspaceClustering",
     "DeepSubspaceClustering",
     "MultiTaskRNNClusterer",

@@ -1,6 +1,13 @@
 """Plain PyTorch modules used by the estimators (no scikit-learn here)."""
 
 from .autoencoder import DenoisingLayer, MLPAutoencoder, reconstruction_loss
+from .backbones import (
+    ConvBackbone,
+    DeepClusterModel,
+    MLPBackbone,
+    RandomCropFlip,
+    SobelFilter,
+)
 from .clustering import ClusteringModel, StudentTHead, target_distribution
 from .recurrent import (
     BiConvGRUEncoder,
@@ -15,8 +22,13 @@ __all__ = [
     "ConvGRUCell",
     "MultiTaskRecurrentAutoencoder",
     "ClusteringModel",
+    "ConvBackbone",
+    "DeepClusterModel",
     "DenoisingLayer",
     "MLPAutoencoder",
+    "MLPBackbone",
+    "RandomCropFlip",
+    "SobelFilter",
     "StudentTHead",
     "reconstruction_loss",
     "target_distribution",

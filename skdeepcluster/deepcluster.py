@@ -1,0 +1,411 @@
+"""DeepCluster: k-means pseudo-labels alternating with training of the network."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval
+
+from .base import BaseDeepClusterer
+from .cluster_init import kmeans
+from .nn import ConvBackbone, DeepClusterModel, MLPBackbone
+from .training import DeepClusterNet, PseudoLabelUpdate, fit_whitening, make_net, whiten
+
+
+class DeepCluster(BaseDeepClusterer):
+    """DeepCluster: train a network to predict k-means clusters of its own features.
+
+    Every epoch, the features of the whole dataset (eval mode, the layer before
+    the classifier head) are PCA-whitened to ``pca_dim`` dimensions and
+    L2-normalised, clustered by k-means into ``n_pseudo_clusters`` clusters, and
+    these assignments become pseudo-labels: a freshly initialised classifier head
+    and the backbone are trained for one epoch with cross-entropy on batches drawn
+    uniformly over the clusters (Caron et al., 2018). After the last epoch, k-means
+    with ``n_clusters`` on the whitened features of the trained network gives the
+    final clustering.
+
+    Read more in the :ref:`User Guide <deepcluster>`.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters of the final clustering.
+    n_pseudo_clusters : int, default=100
+        Number of k-means clusters used as pseudo-labels during training. It may be
+        much larger than ``n_clusters``: the reference over-clusters (10,000
+        clusters for ImageNet's 1,000 classes).
+    input_shape : tuple of int, default=None
+        ``(channels, height, width)`` or ``(height, width)`` of images: ``X`` may
+        then be 4-D (or 3-D for one channel) images, or flat rows of
+        ``prod(input_shape)`` features; the built-in backbone is a convnet. None:
+        ``X`` is 2-D feature rows and the built-in backbone is an MLP.
+    conv_channels : array-like of int, default=(32, 64, 128)
+        Channels of the convnet's ``Conv 3×3 → BatchNorm → ReLU → MaxPool`` blocks
+        (images only).
+    hidden_dims : array-like of int, default=(512, 256)
+        Widths of the MLP's ``Linear → BatchNorm → ReLU`` layers (flat rows only).
+    feature_dim : int, default=256
+        Size of the feature vector the built-in backbones end with.
+    backbone : torch.nn.Module, default=None
+        Use this module instead of the built-in backbones. It receives batches of
+        flat rows, or of shape ``(n, *input_shape)`` when ``input_shape`` is set, and
+        returns features of shape ``(n, d)``. It is copied at each ``fit`` (its
+        initial weights are kept: ``random_state`` does not redraw them).
+        ``conv_channels``, ``hidden_dims``, ``feature_dim``, ``sobel`` and
+        ``augment`` are then ignored.
+    sobel : bool, default=False
+        Feed the convnet Sobel gradients of the grey-level image instead of the
+        image (the reference's choice for colour images).
+    augment : bool, default=True
+        Train the convnet on randomly shifted (up to 2 pixels) and horizontally
+        flipped images.
+    pca_dim : int, default=64
+        Dimensions kept by the PCA-whitening of the features (fewer when there are
+        fewer samples). Must not exceed the feature size.
+    n_epochs : int, default=30
+        Number of epochs, each one k-means run followed by one pass of training.
+    lr : float, default=0.05
+        Learning rate of SGD.
+    momentum : float, default=0.9
+        Momentum of SGD (the head's momentum is reset with the head every epoch).
+    weight_decay : float, default=1e-5
+        L2 penalty of SGD.
+    n_init : int, default=10
+        Number of k-means restarts of the final clustering (each epoch's k-means
+        runs once, with 20 iterations, as the reference).
+    batch_size : int, default=256
+        Mini-batch size of training and inference; at least 2 (batch norm).
+    device : str or torch.device, default='auto'
+        ``'auto'`` uses CUDA when available, else the CPU. k-means runs on the same
+        device (torch on CUDA, scikit-learn on the CPU).
+    verbose : int, default=0
+        0: silent; 1: skorch's progress bars and one line per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch draws, the augmentation and k-means. Pass an
+        int for reproducible results across calls. See :term:`Glossary
+        <random_state>`.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training row (nearest final centroid).
+    cluster_centers_ : ndarray of shape (n_clusters, n_components_)
+        Centroids in the whitened, L2-normalised feature space.
+    n_components_ : int
+        Dimensions kept by the final PCA.
+    pca_mean_ : ndarray of shape (n_features_out_of_backbone,)
+        Mean of the final features.
+    pca_projection_ : ndarray of shape (n_features_out_of_backbone, n_components_)
+        Whitening projection: principal axes divided by the square roots of their
+        variances.
+    n_iter_ : int
+        Number of epochs run.
+    history_ : skorch.history.History
+        Per epoch: ``train_loss``, ``nmi`` (NMI between the epoch's pseudo-labels
+        and the previous epoch's; NaN at the first), ``n_nonempty`` and seconds in
+        ``time_features``, ``time_pca``, ``time_kmeans`` and ``time_train``.
+    net_ : DeepClusterNet
+        The trained skorch net; ``net_.module_`` holds the backbone and the head.
+    n_features_in_ : int
+        Number of features seen during ``fit`` (pixels per image for images).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column names.
+
+    See Also
+    --------
+    DEC : Deep Embedded Clustering, trained on a KL clustering loss.
+    sklearn.cluster.KMeans : k-means on the raw features.
+
+    Notes
+    -----
+    Training runs in float32 on ``device``; after ``fit`` the network is cast to
+    float64 so that results do not depend on batch composition. ``predict`` maps
+    rows through the network, the stored whitening and L2 normalisation, to the
+    nearest centroid. The reference code has no ``predict``; this is the natural
+    inductive extension.
+
+    References
+    ----------
+    .. [1] M. Caron, P. Bojanowski, A. Joulin, M. Douze. "Deep Clustering for
+       Unsupervised Learning of Visual Features." ECCV 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepcluster import DeepCluster
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(0, 0.1, (20, 4)), rng.normal(1, 0.1, (20, 4))])
+    >>> dc = DeepCluster(n_clusters=2, n_pseudo_clusters=4, hidden_dims=(16,),
+    ...                  feature_dim=8, pca_dim=2, n_epochs=3, batch_size=16,
+    ...                  random_state=0).fit(X)
+    >>> dc.labels_.shape
+    (40,)
+    >>> dc.predict(X[:3]).tolist() == dc.labels_[:3].tolist()
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseDeepClusterer._parameter_constraints,
+        "n_pseudo_clusters": [Interval(Integral, 1, None, closed="left")],
+        "input_shape": ["array-like", None],
+        "conv_channels": ["array-like"],
+        "hidden_dims": ["array-like"],
+        "feature_dim": [Interval(Integral, 1, None, closed="left")],
+        "backbone": [HasMethods(["forward"]), None],
+        "sobel": ["boolean"],
+        "augment": ["boolean"],
+        "pca_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [Interval(Integral, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        # batch norm cannot train on single rows
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        n_pseudo_clusters=100,
+        input_shape=None,
+        conv_channels=(32, 64, 128),
+        hidden_dims=(512, 256),
+        feature_dim=256,
+        backbone=None,
+        sobel=False,
+        augment=True,
+        pca_dim=64,
+        n_epochs=30,
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=1e-5,
+        n_init=10,
+        batch_size=256,
+        device="auto",
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.n_pseudo_clusters = n_pseudo_clusters
+        self.input_shape = input_shape
+        self.conv_channels = conv_channels
+        self.hidden_dims = hidden_dims
+        self.feature_dim = feature_dim
+        self.backbone = backbone
+        self.sobel = sobel
+        self.augment = augment
+        self.pca_dim = pca_dim
+        self.n_epochs = n_epochs
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.n_init = n_init
+        self.batch_size = batch_size
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ---- input shapes ----------------------------------------------------------------
+    def _image_shape(self):
+        """``input_shape`` as ``(channels, height, width)``, or None for flat rows."""
+        if self.input_shape is None:
+            return None
+        shape = tuple(self.input_shape)
+        if (len(shape) not in (2, 3)
+                or not all(isinstance(s, Integral) and s >= 1 for s in shape)):
+            raise ValueError(
+                f"input_shape={self.input_shape!r} must be (channels, height, width) or "
+                "(height, width) with positive integers."
+            )
+        return tuple(int(s) for s in ((1,) + shape if len(shape) == 2 else shape))
+
+    def _flatten_images(self, X):
+        """Turn 3-D/4-D image arrays into flat rows, checking them against ``input_shape``."""
+        ndim = getattr(X, "ndim", None)
+        if ndim is None or ndim <= 2:
+            return X
+        shape = self._image_shape()
+        if shape is None:
+            raise ValueError(
+                f"X has {ndim} dimensions; pass input_shape=(channels, height, width) "
+                "for images, or 2-D rows of features."
+            )
+        got = tuple(X.shape[1:])
+        if got != shape and not (shape[0] == 1 and got == shape[1:]):
+            raise ValueError(
+                f"Images of shape {got} do not match input_shape={tuple(self.input_shape)}."
+            )
+        return np.asarray(X).reshape(X.shape[0], -1)
+
+    def _check_row_size(self, X):
+        shape = self._image_shape()
+        if shape is not None and X.shape[1] != np.prod(shape):
+            raise ValueError(
+                f"X has {X.shape[1]} features per row, but input_shape="
+                f"{tuple(self.input_shape)} needs {int(np.prod(shape))}."
+            )
+
+    # ---- fit -------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Alternate k-means pseudo-labelling and network training, then cluster.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape)
+            Training data: feature rows, or images when ``input_shape`` is set.
+            Scale it first (e.g. pixels to [0, 1], features to unit variance).
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : DeepCluster
+            Fitted estimator.
+        """
+        X = self._validate_fit_data(self._flatten_images(X))
+        self._check_row_size(X)
+        n_samples = X.shape[0]
+        if n_samples < self.n_pseudo_clusters:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_pseudo_clusters="
+                f"{self.n_pseudo_clusters}."
+            )
+        with self._fit_scope() as (rng, seed, device):
+            X_t = torch.as_tensor(np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]))
+            X_t = X_t.to(device)
+            backbone, feature_dim = self._build_backbone(X_t)
+            if self.pca_dim > feature_dim:
+                raise ValueError(
+                    f"pca_dim={self.pca_dim} is larger than the {feature_dim} features "
+                    "the backbone produces."
+                )
+            pca_dim = min(self.pca_dim, max(n_samples - 1, 1))
+            model = DeepClusterModel(backbone, feature_dim, self.n_pseudo_clusters,
+                                     input_shape=self._image_shape())
+            pseudo = PseudoLabelUpdate(self.n_pseudo_clusters, pca_dim, rng, self.batch_size)
+            net = make_net(
+                DeepClusterNet, model, phase="DeepCluster training", lr=self.lr,
+                max_epochs=self.n_epochs, batch_size=self.batch_size, device=device,
+                seed=seed, verbose=self.verbose, callbacks=[("pseudo_labels", pseudo)],
+                optimizer=torch.optim.SGD, optimizer__momentum=self.momentum,
+                optimizer__weight_decay=self.weight_decay,
+            )
+            net.fit(X_t, torch.arange(n_samples, device=device))
+            # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
+            net.module = DeepClusterModel
+            net.module_.double()
+            self.net_ = net
+            self.history_ = net.history
+            self.n_iter_ = len(net.history)
+            self._fit_final_clustering(X, pca_dim, rng, device)
+        return self
+
+    def _build_backbone(self, X):
+        """The backbone and the size of its features (probed on two rows)."""
+        shape = self._image_shape()
+        if self.backbone is not None:
+            backbone = copy.deepcopy(self.backbone)
+        elif shape is not None:
+            backbone = ConvBackbone(shape[0], shape[1:], tuple(self.conv_channels),
+                                    self.feature_dim, sobel=self.sobel, augment=self.augment)
+        else:
+            backbone = MLPBackbone(X.shape[1], tuple(self.hidden_dims), self.feature_dim)
+        backbone = backbone.to(X.device)
+        probe = X[:2] if shape is None else X[:2].reshape(-1, *shape)
+        backbone.eval()
+        with torch.no_grad():
+            out = backbone(probe)
+        backbone.train()
+        if out.ndim != 2:
+            raise ValueError(
+                f"The backbone must return features of shape (n, d); got {tuple(out.shape)}."
+            )
+        return backbone, out.shape[1]
+
+    def _fit_final_clustering(self, X, pca_dim, rng, device):
+        feats = torch.as_tensor(self._features(X))
+        mean, projection = fit_whitening(feats, pca_dim)
+        self.pca_mean_ = mean.numpy()
+        self.pca_projection_ = projection.numpy()
+        self.n_components_ = self.pca_projection_.shape[1]
+        z = self._whiten(feats.numpy())
+        self.cluster_centers_, _ = kmeans(z, self.n_clusters, n_init=self.n_init,
+                                          random_state=rng, device=device)
+        # labels from the same guts as predict, so that they agree exactly
+        self.labels_ = self._nearest_center(z)
+
+    # ---- inference guts (no validation) -----------------------------------------------
+    def _features(self, X):
+        return self._apply(self.net_.module_, X, lambda m, x: m.features(x), self.net_.device)
+
+    def _whiten(self, feats):
+        t = lambda a: torch.as_tensor(a, dtype=torch.float64)  # noqa: E731
+        return whiten(t(feats), t(self.pca_mean_), t(self.pca_projection_)).numpy()
+
+    def _sq_distances(self, z):
+        # per-centroid differences (no matmul trick): exact and batch-independent
+        return np.stack([((z - c) ** 2).sum(axis=1) for c in self.cluster_centers_], axis=1)
+
+    def _nearest_center(self, z):
+        return self._sq_distances(z).argmin(axis=1)
+
+    def _validate_inference(self, X):
+        return self._validate_inference_data(self._flatten_images(X))
+
+    # ---- public inference ----------------------------------------------------------
+    def transform(self, X):
+        """Whitened, L2-normalised features of the trained network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape)
+            New data, scaled like the training data.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components_)
+            The space in which ``cluster_centers_`` live (float64).
+        """
+        return self._whiten(self._features(self._validate_inference(X)))
+
+    def predict(self, X):
+        """Index of the nearest centroid in the whitened feature space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape)
+            New data, scaled like the training data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster labels.
+        """
+        return self._nearest_center(self.transform(X))
+
+    def score(self, X, y=None):
+        """Opposite of the k-means objective of ``X`` in the whitened feature space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape)
+            Data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Minus the sum of squared distances to the nearest centroid (higher is
+            better).
+        """
+        return -float(self._sq_distances(self.transform(X)).min(axis=1).sum())
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
