@@ -54,6 +54,11 @@ def load(name, ts_dir):
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
+def channel_standard(X):
+    """Per-channel standard scaling over all windows and steps (MultiTaskRNN's ``scaling``)."""
+    return (X - X.mean(axis=(0, 1))) / X.std(axis=(0, 1))
+
+
 def znorm(X):
     """z-normalise each series and channel over time (the tslearn convention)."""
     return (X - X.mean(axis=1, keepdims=True)) / (X.std(axis=1, keepdims=True) + 1e-8)
@@ -84,6 +89,8 @@ def methods(k, seed):
         "KShape": _tslearn("KShape", n_clusters=k, n_init=2, max_iter=20, random_state=seed),
         "KMeans-flat-znorm": lambda X: KMeans(k, n_init=10, random_state=seed).fit_predict(
             znorm(X).reshape(len(X), -1)),
+        "KMeans-flat-channel-standard": lambda X: KMeans(
+            k, n_init=10, random_state=seed).fit_predict(channel_standard(X).reshape(len(X), -1)),
         "DEC-flat": lambda X: DEC(k, hidden_dims=(256, 128), embedding_dim=8,
                                   pretrain_epochs=100, max_iter=500, batch_size=32,
                                   random_state=seed).fit_predict(znorm(X).reshape(len(X), -1)),
@@ -93,6 +100,9 @@ def methods(k, seed):
             k, random_state=seed, future_steps=0, **RNN).fit_predict(X),
         "MultiTaskRNN-no-clustering-loss": lambda X: MultiTaskRNNClusterer(
             k, random_state=seed, **{**RNN, "max_iter": 0}).fit_predict(X),
+        # the tol rule may stop the clustering phase after one update; this runs all of it
+        "MultiTaskRNN-full-clustering-phase": lambda X: MultiTaskRNNClusterer(
+            k, random_state=seed, **{**RNN, "tol": 0.0}).fit_predict(X),
     }
 
 
@@ -101,10 +111,17 @@ def main():
     parser.add_argument("--ts-dir", default="/tmp/aeon/aeon/datasets/data")
     parser.add_argument("--datasets", nargs="+", default=["BasicMotions", "JapaneseVowels"])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--methods", nargs="*", default=None)
     parser.add_argument("--downsample", type=int, default=2,
                         help="keep every n-th time step of BasicMotions (100 -> 50 steps)")
+    parser.add_argument("--summarize", nargs="+", metavar="JSONL",
+                        help="only print the summary of rows saved from earlier runs")
     args = parser.parse_args()
+    if args.summarize:
+        rows = [json.loads(line) for path in args.summarize for line in open(path)
+                if line.startswith('{"dataset"')]
+        return summarize(rows)
     torch.set_num_threads(1)
     rows = []
     for name in args.datasets:
@@ -113,7 +130,7 @@ def main():
             X = X[:, :: args.downsample]
         X = X.astype(np.float64)
         k = len(np.unique(y))
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for method, run in methods(k, seed).items():
                 if args.methods and method not in args.methods:
                     continue
@@ -126,6 +143,10 @@ def main():
                            ari=round(adjusted_rand_score(y, labels), 4))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+    summarize(rows)
+
+
+def summarize(rows):
     summary = {}
     for row in rows:
         summary.setdefault((row["dataset"], row["method"]), []).append(row)
