@@ -22,8 +22,8 @@ from skdeepcluster.metrics import cluster_accuracy
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
 
-dec = DEC(n_clusters=10, pretrain_epochs=40, max_iter=2000, random_state=0).fit(X)
-idec = DEC(n_clusters=10, pretrain_epochs=40, max_iter=2000, gamma=0.1, random_state=0).fit(X)
+dec = DEC(n_clusters=10, pretrain_epochs=20, max_iter=1000, random_state=0).fit(X)
+idec = DEC(n_clusters=10, pretrain_epochs=20, max_iter=1000, gamma=0.1, random_state=0).fit(X)
 kmeans = KMeans(n_clusters=10, n_init=10, random_state=0).fit(X)
 
 for name, labels in [("k-means (pixels)", kmeans.labels_), ("DEC", dec.labels_),

@@ -1,7 +1,7 @@
 """
-===========================================================
+============================================================
 Clustering smartwatch activity windows with a multi-task RNN
-===========================================================
+============================================================
 
 :class:`skdeepcluster.MultiTaskRNNClusterer` on BasicMotions: 80 windows of 10 s of
 a smartwatch's accelerometer and gyroscope while four people stand, walk, run and

@@ -84,20 +84,19 @@ class DeepCluster(BaseDeepClusterer):
         0: silent; 1: skorch's progress bars and one line per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch draws, the augmentation and k-means. Pass an
-        int for reproducible results across calls. See :term:`Glossary
-        <random_state>`.
+        int for reproducible results across calls.
 
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training row (nearest final centroid).
-    cluster_centers_ : ndarray of shape (n_clusters, n_components_)
+    cluster_centers_ : ndarray of shape (n_clusters, `n_components_`)
         Centroids in the whitened, L2-normalised feature space.
     n_components_ : int
         Dimensions kept by the final PCA.
     pca_mean_ : ndarray of shape (n_features_out_of_backbone,)
         Mean of the final features.
-    pca_projection_ : ndarray of shape (n_features_out_of_backbone, n_components_)
+    pca_projection_ : ndarray of shape (n_features_out_of_backbone, `n_components_`)
         Whitening projection: principal axes divided by the square roots of their
         variances.
     n_iter_ : int
@@ -110,7 +109,7 @@ class DeepCluster(BaseDeepClusterer):
         The trained skorch net; ``net_.module_`` holds the backbone and the head.
     n_features_in_ : int
         Number of features seen during ``fit`` (pixels per image for images).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column names.
 
     See Also
@@ -256,7 +255,7 @@ class DeepCluster(BaseDeepClusterer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
             Training data: feature rows, or images when ``input_shape`` is set.
             Scale it first (e.g. pixels to [0, 1], features to unit variance).
         y : Ignored
@@ -363,12 +362,12 @@ class DeepCluster(BaseDeepClusterer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
             New data, scaled like the training data.
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_components_)
+        Z : ndarray of shape (n_samples, `n_components_`)
             The space in which ``cluster_centers_`` live (float64).
         """
         return self._whiten(self._features(self._validate_inference(X)))
@@ -378,7 +377,7 @@ class DeepCluster(BaseDeepClusterer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
             New data, scaled like the training data.
 
         Returns
@@ -393,7 +392,7 @@ class DeepCluster(BaseDeepClusterer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
             Data.
         y : Ignored
             Not used, present for API consistency by convention.

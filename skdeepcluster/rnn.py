@@ -113,7 +113,7 @@ class MultiTaskRNNClusterer(DEC):
         0: silent; 1: skorch's progress bars and one line per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch order, dropout, teacher forcing and k-means.
-        Pass an int for reproducible results. See :term:`Glossary <random_state>`.
+        Pass an int for reproducible results.
 
     Attributes
     ----------
@@ -138,11 +138,11 @@ class MultiTaskRNNClusterer(DEC):
         Channels seen in ``fit`` (1 for 2-D input).
     future_steps_ : int
         Resolved ``future_steps``.
-    channel_offset_, channel_scale_ : ndarray of shape (n_channels_,)
+    channel_offset_, channel_scale_ : ndarray of shape (`n_channels_`,)
         The per-channel scaling ``(x - offset) / scale``.
     n_features_in_ : int
         Equal to ``n_timesteps_`` (the second axis of ``X``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a 2-D DataFrame input.
 
     See Also

@@ -371,7 +371,7 @@ _COMMON_PARAMS_DOC = """
         0: silent; 1: skorch's progress bars and one line per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, batch order, landmarks and spectral clustering. Pass an
-        int for reproducible results across calls. See :term:`Glossary <random_state>`.
+        int for reproducible results across calls.
 """
 
 _ATTRIBUTES_DOC = """
@@ -402,7 +402,7 @@ _ATTRIBUTES_DOC = """
         The trained autoencoder (float64).
     n_features_in_ : int
         Number of (flattened, concatenated) features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column names.
 """
 
