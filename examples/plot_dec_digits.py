@@ -51,7 +51,9 @@ plt.show()
 # Pretraining minimises the reconstruction error; the clustering phase minimises
 # KL(P‖Q) (DEC) or ``L_r + 0.1·KL`` (IDEC). ``delta_label`` is the fraction of labels
 # that changed between two updates of the target distribution; training stops
-# when it falls below ``tol``.
+# when it falls below ``tol``. DEC's KL loss rises while it trains: every refresh
+# of P sharpens the target, so the loss is measured against a moving target, and
+# the label changes, not the loss, tell when the clustering has settled.
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
 axes[0].plot(dec.pretrain_history_[:, "train_loss"])
 axes[0].set(title="pretraining", xlabel="epoch", ylabel="reconstruction MSE", yscale="log")
