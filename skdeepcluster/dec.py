@@ -11,7 +11,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .base import BaseDeepClusterer
 from .cluster_init import kmeans
-from .nn import ClusteringModel, DenoisingLayer, MLPAutoencoder, target_distribution
+from .nn import (
+    ClusteringModel,
+    DenoisingLayer,
+    MLPAutoencoder,
+    kl_clustering_loss,
+    target_distribution,
+)
 from .training import (
     AutoencoderNet,
     ClusteringNet,
@@ -367,9 +373,7 @@ class DEC(BaseDeepClusterer):
             ``-KL(P‖Q)``, averaged over rows.
         """
         q = torch.as_tensor(self.predict_proba(X))
-        p = target_distribution(q)
-        kl = torch.nn.functional.kl_div(q.clamp_min(1e-300).log(), p, reduction="batchmean")
-        return -float(kl)
+        return -float(kl_clustering_loss(q, target_distribution(q)))
 
     @property
     def _n_features_out(self):

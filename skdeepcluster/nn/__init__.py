@@ -8,7 +8,7 @@ from .backbones import (
     RandomCropFlip,
     SobelFilter,
 )
-from .clustering import ClusteringModel, StudentTHead, target_distribution
+from .clustering import ClusteringModel, StudentTHead, kl_clustering_loss, target_distribution
 from .recurrent import (
     BiConvGRUEncoder,
     ConditionalGRUDecoder,
@@ -30,6 +30,7 @@ __all__ = [
     "RandomCropFlip",
     "SobelFilter",
     "StudentTHead",
+    "kl_clustering_loss",
     "reconstruction_loss",
     "target_distribution",
 ]

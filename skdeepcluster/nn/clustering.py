@@ -2,6 +2,7 @@
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 class StudentTHead(nn.Module):
@@ -40,6 +41,11 @@ def target_distribution(q):
     """
     weight = q.pow(2) / q.sum(dim=0)
     return weight / weight.sum(dim=1, keepdim=True)
+
+
+def kl_clustering_loss(q, p):
+    """DEC's clustering loss KL(P‖Q): summed over clusters, mean over rows (Keras ``kld``)."""
+    return F.kl_div(q.clamp_min(1e-12).log(), p, reduction="batchmean")
 
 
 class ClusteringModel(nn.Module):

@@ -4,9 +4,9 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import PrintLog, ProgressBar
 from skorch.utils import to_tensor
-from torch.nn import functional as F
 
 from ..nn.autoencoder import reconstruction_loss
+from ..nn.clustering import kl_clustering_loss
 from .callbacks import DivergenceGuard
 from .iterators import TensorBatchIterator
 
@@ -50,8 +50,7 @@ class ClusteringNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         q, _, recon = y_pred
         p = self.target_[to_tensor(y_true, device=self.device)]
-        # KL(P‖Q) summed over clusters, mean over the batch (Keras `kld`)
-        kl = F.kl_div(q.clamp_min(1e-12).log(), p, reduction="batchmean")
+        kl = kl_clustering_loss(q, p)
         if self.gamma is None:
             return kl
         x = to_tensor(X, device=self.device)
