@@ -89,6 +89,15 @@ def test_stacked_denoising_pretraining(blobs):
     assert adjusted_rand_score(blobs[1], dec.labels_) > 0.9
 
 
+def test_sgd_pretraining(blobs, fitted):
+    dec = DEC(n_clusters=3, random_state=0, pretrain_optimizer="sgd",
+              **{**FAST, "pretrain_lr": 0.05}).fit(blobs[0])
+    sgd_loss = dec.pretrain_history_[:, "train_loss"]
+    assert not np.allclose(sgd_loss, fitted.pretrain_history_[:, "train_loss"])
+    assert sgd_loss[-1] < 0.5 * sgd_loss[0]
+    assert adjusted_rand_score(blobs[1], dec.labels_) > 0.9
+
+
 def test_custom_autoencoder(blobs):
     class Tiny(torch.nn.Module):
         def __init__(self):
@@ -146,6 +155,8 @@ def test_bad_input_raises_clear_error(X, message):
 def test_bad_parameters_raise_clear_error(blobs):
     with pytest.raises(ValueError, match="'pretrain' parameter"):
         DEC(pretrain="layerwise").fit(blobs[0])
+    with pytest.raises(ValueError, match="'pretrain_optimizer' parameter"):
+        DEC(pretrain_optimizer="rmsprop").fit(blobs[0])
     with pytest.raises(ValueError, match="device='tpu'"):
         DEC(n_clusters=3, device="tpu", **FAST).fit(blobs[0])
 
