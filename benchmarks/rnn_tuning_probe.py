@@ -24,7 +24,7 @@ ds = params.pop("ds", 1); zn = params.pop("zn", 0)
 if "eps" in params:  # the 'normalized' loss's variance floor
     from skdeepcluster.nn import MultiTaskRecurrentAutoencoder
     MultiTaskRecurrentAutoencoder.normalized_loss_eps = params.pop("eps")
-X, y = load_basic_motions(); X = X[:, ::ds]
+X, y = load_basic_motions(); X = X[:, ::ds].astype(np.float64)  # as bench_rnn.py
 if zn == 1: X = (X - X.mean(1, keepdims=True)) / (X.std(1, keepdims=True) + 1e-8)
 if zn == 2:
     q = np.percentile(X, [25, 50, 75], axis=(0, 1)); X = (X - q[1]) / (q[2] - q[0]); params["scaling"] = None
