@@ -3,7 +3,8 @@
     PYTHONPATH=. python benchmarks/rnn_tuning_probe.py '{"hidden_size": 32, ..., "ds": 2}' 0,1
 
 The JSON holds estimator parameters plus ``ds`` (keep every ds-th time step) and ``zn``
-(1: z-normalise each window and channel; 2: per-channel median/IQR scaling, scaling=None).
+(1: z-normalise each window and channel; 2: per-channel median/IQR scaling, scaling=None)
+and ``eps`` (the variance floor of ``reconstruction_loss='normalized'``).
 Per seed it prints: ``init`` = NMI of k-means (n_init=20, random_state=0) on the pretrained
 embedding; ``final`` = NMI of the fitted labels; the confusion matrix (rows: Badminton,
 Running, Standing, Walking); and, for Standing + Walking only, 2-means NMI, the 5-fold
@@ -20,7 +21,10 @@ from skdeepcluster.training import batched_apply
 
 params = json.loads(sys.argv[1]); seeds = [int(s) for s in sys.argv[2].split(',')]
 ds = params.pop("ds", 1); zn = params.pop("zn", 0)
-X, y = load_basic_motions(); X = X[:, ::ds]
+if "eps" in params:  # the 'normalized' loss's variance floor
+    from skdeepcluster.nn import MultiTaskRecurrentAutoencoder
+    MultiTaskRecurrentAutoencoder.normalized_loss_eps = params.pop("eps")
+X, y = load_basic_motions(); X = X[:, ::ds].astype(np.float64)  # as bench_rnn.py
 if zn == 1: X = (X - X.mean(1, keepdims=True)) / (X.std(1, keepdims=True) + 1e-8)
 if zn == 2:
     q = np.percentile(X, [25, 50, 75], axis=(0, 1)); X = (X - q[1]) / (q[2] - q[0]); params["scaling"] = None

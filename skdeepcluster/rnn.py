@@ -85,6 +85,16 @@ class MultiTaskRNNClusterer(DEC):
         applied by every method: zero mean and unit variance, or [0, 1] (the
         reference's min-max). A scaler in a Pipeline cannot see the channels of a
         3-D array.
+    reconstruction_loss : {'mse', 'normalized'}, default='mse'
+        Loss of each decoder. ``'mse'``: the mean squared error (the reference).
+        ``'normalized'``: each window-channel's squared errors are divided by that
+        window-channel's variance over the decoded steps (+ 0.01, in scaled units), so
+        windows with small oscillations (standing, walking) count as much as windows
+        with large ones instead of being reduced to their mean level; the input still
+        carries the amplitude.
+    znorm_input : bool, default=False
+        Also feed the encoder each window z-normalised per channel over the steps it
+        reads, as extra input channels, so that both level and shape are visible.
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel.
     gamma : float, default=0.1
@@ -206,6 +216,8 @@ class MultiTaskRNNClusterer(DEC):
         "future_steps": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "teacher_forcing": [Interval(Real, 0, 1, closed="both")],
         "scaling": [StrOptions({"standard", "minmax"}), None],
+        "reconstruction_loss": [StrOptions({"mse", "normalized"})],
+        "znorm_input": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -230,6 +242,8 @@ class MultiTaskRNNClusterer(DEC):
         future_steps="auto",
         teacher_forcing=0.0,
         scaling="standard",
+        reconstruction_loss="mse",
+        znorm_input=False,
         alpha=1.0,
         gamma=0.1,
         pretrain_epochs=100,
@@ -254,6 +268,8 @@ class MultiTaskRNNClusterer(DEC):
         self.future_steps = future_steps
         self.teacher_forcing = teacher_forcing
         self.scaling = scaling
+        self.reconstruction_loss = reconstruction_loss
+        self.znorm_input = znorm_input
         self.alpha = alpha
         self.gamma = gamma
         self.pretrain_epochs = pretrain_epochs
@@ -361,7 +377,8 @@ class MultiTaskRNNClusterer(DEC):
                 hidden_size=self.hidden_size, embedding_dim=self.embedding_dim,
                 num_layers=self.num_layers, kernel_size=self.kernel_size,
                 dropout=self.dropout, sensor_axes=self.sensor_axes,
-                teacher_forcing=self.teacher_forcing,
+                teacher_forcing=self.teacher_forcing, loss=self.reconstruction_loss,
+                znorm_input=self.znorm_input,
             )
             net = self._net(AutoencoderNet, autoencoder, phase="autoencoder pretraining",
                             lr=self.pretrain_lr, max_epochs=self.pretrain_epochs, seed=seed,

@@ -64,6 +64,40 @@ def test_autoencoder_split_and_loss():
     torch.testing.assert_close(ae.reconstruction_loss((rec, fut), x), expected)
 
 
+def test_autoencoder_normalized_loss():
+    torch.manual_seed(0)
+    ae = MultiTaskRecurrentAutoencoder(2, 8, 3, hidden_size=4, embedding_dim=2, num_layers=1,
+                                       loss="normalized")
+    x = torch.randn(4, 8, 2) * torch.tensor([0.1, 10.0])  # a quiet and a loud channel
+    rec, fut = ae(x)
+    eps = ae.normalized_loss_eps
+
+    def nmse(pred, target):
+        return ((pred - target) ** 2 / (target.var(1, unbiased=False, keepdim=True) + eps)).mean()
+
+    expected = nmse(rec, x[:, :5].flip(1)) + nmse(fut, x[:, 5:])
+    torch.testing.assert_close(ae.reconstruction_loss((rec, fut), x), expected)
+    ae.loss = "mse"
+    assert not torch.isclose(ae.reconstruction_loss((rec, fut), x), expected)
+    with pytest.raises(ValueError, match="loss must be 'mse' or 'normalized'"):
+        MultiTaskRecurrentAutoencoder(2, 8, 3, loss="mae")
+
+
+def test_autoencoder_znorm_input_sees_window_shape():
+    torch.manual_seed(0)
+    ae = MultiTaskRecurrentAutoencoder(3, 10, 4, hidden_size=5, embedding_dim=2, num_layers=1,
+                                       znorm_input=True).eval()
+    cell = ae.encoder.layers[0][0]
+    assert cell.input_conv.in_channels == 6
+    x = torch.randn(5, 10, 3)
+    shifted = 3.0 * x + 2.0  # same z-normalised windows, other levels and amplitudes
+    assert not torch.allclose(ae.encode(x), ae.encode(shifted))
+    with torch.no_grad():  # blind both directions to the raw channels: only shape is left
+        for cell in ae.encoder.layers[0]:
+            cell.input_conv.weight[:, :3] = 0
+    torch.testing.assert_close(ae.encode(x), ae.encode(shifted))
+
+
 # ---- estimator ---------------------------------------------------------------------------
 def test_3d_fit_predict_transform_and_unseen(windows):
     X, y = windows
@@ -114,6 +148,21 @@ def test_sensor_axes_layout_and_options(windows):
     assert model.predict(X).shape == (60,)
 
 
+def test_reconstruction_loss_and_znorm_input_options(windows):
+    X, _ = windows
+    params = {**TINY, "max_iter": 0}
+    mse = MultiTaskRNNClusterer(n_clusters=3, **params).fit(X)
+    norm = MultiTaskRNNClusterer(n_clusters=3, reconstruction_loss="normalized",
+                                 znorm_input=True, **params).fit(X)
+    module = norm.net_.module_.autoencoder
+    assert module.loss == "normalized" and module.znorm_input
+    assert module.encoder.layers[0][0].input_conv.in_channels == 12
+    # same seed, same initial weights: the losses differ from the first epoch
+    assert mse.pretrain_history_[0, "train_loss"] != norm.pretrain_history_[0, "train_loss"]
+    assert norm.transform(X).shape == (60, 4)
+    np.testing.assert_array_equal(norm.predict(X), norm.labels_)
+
+
 def test_univariate_short_series():
     X = np.random.RandomState(0).rand(20, 1)  # one time step: no future task
     model = MultiTaskRNNClusterer(n_clusters=2, **TINY).fit(X)
@@ -131,6 +180,7 @@ def test_univariate_short_series():
         (lambda X: X, {"sensor_axes": 4}, "sensor_axes=4 does not divide n_channels=6"),
         (lambda X: X, {"kernel_size": 2}, "kernel_size=2 must be odd"),
         (lambda X: X[:2], {}, "n_samples=2 should be >= n_clusters=3"),
+        (lambda X: X, {"reconstruction_loss": "mae"}, "'reconstruction_loss' parameter"),
     ],
 )
 def test_bad_fit_input(windows, make_X, params, message):

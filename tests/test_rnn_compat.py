@@ -18,9 +18,11 @@ SMALL_RNN = dict(n_clusters=3, hidden_size=4, num_layers=1, embedding_dim=2,
 
 ESTIMATORS = [
     MultiTaskRNNClusterer(**SMALL_RNN),
-    # two stacked layers (dropout between them), min-max scaling and teacher forcing
+    # two stacked layers (dropout between them), min-max scaling, teacher forcing,
+    # the normalised loss and z-normalised extra input channels
     MultiTaskRNNClusterer(**{**SMALL_RNN, "num_layers": 2, "scaling": "minmax",
-                             "teacher_forcing": 0.5, "pretrain_epochs": 2}),
+                             "teacher_forcing": 0.5, "pretrain_epochs": 2,
+                             "reconstruction_loss": "normalized", "znorm_input": True}),
 ]
 
 

@@ -193,19 +193,34 @@ class MultiTaskRecurrentAutoencoder(nn.Module):
         y, z) and the convolution runs across the axes.
     teacher_forcing : float
         Probability that a decoder step reads the true previous target in training.
+    loss : {'mse', 'normalized'}
+        'mse': mean squared error of each decoder. 'normalized': each window-channel's
+        squared errors are divided by that window-channel's variance over the decoded
+        steps plus ``normalized_loss_eps``, so that windows with small oscillations
+        weigh as much as windows with large ones.
+    znorm_input : bool
+        Also feed the encoder each window z-normalised per channel over its past
+        steps (``n_channels`` extra input channels): shape and level both visible.
     """
+
+    #: added to each window-channel's variance in the 'normalized' loss (scaled units)
+    normalized_loss_eps = 1e-2
 
     def __init__(self, n_channels, n_timesteps, future_steps, *, hidden_size=256,
                  embedding_dim=64, num_layers=2, kernel_size=1, dropout=0.2,
-                 sensor_axes=None, teacher_forcing=0.0):
+                 sensor_axes=None, teacher_forcing=0.0, loss="mse", znorm_input=False):
         super().__init__()
+        if loss not in ("mse", "normalized"):
+            raise ValueError(f"loss must be 'mse' or 'normalized', got {loss!r}.")
+        self.loss = loss
+        self.znorm_input = znorm_input
         self.n_channels = n_channels
         self.future_steps = future_steps
         self.past_steps = n_timesteps - future_steps
         self.num_layers = num_layers
         self.teacher_forcing = teacher_forcing
         self.length = sensor_axes or 1
-        self.conv_channels = n_channels // self.length
+        self.conv_channels = n_channels * (2 if znorm_input else 1) // self.length
         self.encoder = BiConvGRUEncoder(self.conv_channels, hidden_size, num_layers,
                                         kernel_size, dropout)
         self.embed = nn.Linear(2 * hidden_size * self.length, embedding_dim)
@@ -222,6 +237,11 @@ class MultiTaskRecurrentAutoencoder(nn.Module):
             # decode(z) has no access to x; keep it for teacher forcing until decode runs
             self._forcing_targets = x
         past = x[:, : self.past_steps]
+        if self.znorm_input:
+            # unbiased=False: a single step has variance 0, its z-norm is 0
+            centred = past - past.mean(dim=1, keepdim=True)
+            std = centred.pow(2).mean(dim=1, keepdim=True).sqrt()
+            past = torch.cat([past, centred / (std + 1e-6)], dim=2)
         seq = past.reshape(past.shape[0], past.shape[1], self.conv_channels, self.length)
         return torch.tanh(self.embed_norm(self.embed(self.encoder(seq))))
 
@@ -238,12 +258,20 @@ class MultiTaskRecurrentAutoencoder(nn.Module):
         return rec, fut
 
     def reconstruction_loss(self, recon, x):
-        """MSE of the time-reversed past plus MSE of the future (L_AE)."""
+        """Loss of the time-reversed past plus loss of the future (L_AE)."""
         rec, fut = recon
-        loss = F.mse_loss(rec, x[:, : self.past_steps].flip(1))
+        loss = self._decoder_loss(rec, x[:, : self.past_steps].flip(1))
         if self.future_steps:
-            loss = loss + F.mse_loss(fut, x[:, self.past_steps :])
+            loss = loss + self._decoder_loss(fut, x[:, self.past_steps :])
         return loss
+
+    def _decoder_loss(self, pred, target):
+        if self.loss == "mse":
+            return F.mse_loss(pred, target)
+        # per window-channel variance over the decoded steps; a constant, not a path
+        # for gradients
+        var = target.detach().var(dim=1, unbiased=False, keepdim=True)
+        return ((pred - target) ** 2 / (var + self.normalized_loss_eps)).mean()
 
     def forward(self, x):
         return self.decode(self.encode(x))
