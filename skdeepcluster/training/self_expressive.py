@@ -9,11 +9,14 @@ from ..nn.subspace import self_expression_loss
 class SelfExpressiveNet(NeuralNet):
     """Trains a :class:`~skdeepcluster.nn.subspace.SelfExpressiveAutoencoder` on the DSC loss.
 
-    Loss: ``L_rec + lambda1 * ||C||² / n + lambda2 * L_se`` where ``L_rec`` is the
-    module's normalised reconstruction loss (of the decoded ``C Z``) and ``L_se``
-    the normalised self-expression error (see
-    :func:`~skdeepcluster.nn.subspace.self_expression_loss`). Dividing ``||C||²`` by
-    ``n`` makes it the mean squared row norm of C. Full batch, rows in order.
+    Loss: ``L_rec + lambda1 * ||C||² + lambda2 * L_se`` where ``L_rec`` is the
+    module's normalised reconstruction loss (of the decoded ``C Z``), ``L_se`` the
+    normalised self-expression error, a mean over samples (see
+    :func:`~skdeepcluster.nn.subspace.self_expression_loss`) and ``||C||²`` the
+    squared Frobenius norm. For one row this is a ridge problem with penalty
+    ``lambda1 * n / lambda2`` (relative to the mean squared code norm) against a
+    Gram matrix of the codes that also grows like ``n``: the optimum of ``n C``
+    does not depend on ``n``. Full batch, rows in order.
     """
 
     def __init__(self, *args, lambda1=1.0, lambda2=1.0, **kwargs):
@@ -27,5 +30,5 @@ class SelfExpressiveNet(NeuralNet):
         coef = self.module_.self_expression.coefficients
         rec = ae.reconstruction_loss(recon, to_tensor(X, device=self.device))
         se = self_expression_loss(z, cz, ae.latent_blocks, ae.latent_weights)
-        reg = coef.pow(2).sum() / coef.shape[0]
+        reg = coef.pow(2).sum()
         return rec + self.lambda1 * reg + self.lambda2 * se
