@@ -69,6 +69,8 @@ RNN = dict(hidden_size=32, num_layers=1, embedding_dim=8, pretrain_epochs=30, ma
 # the normalised reconstruction loss needs longer, faster pretraining (RESULTS_rnn.md)
 RNN_NORM = {**RNN, "reconstruction_loss": "normalized", "pretrain_epochs": 100,
             "pretrain_lr": 1e-2}
+# ... and a step decay of its learning rate (x 0.1 after 70 epochs, as the reference)
+RNN_DECAY = {**RNN_NORM, "pretrain_lr_decay": 0.1}
 
 
 def _tslearn(name, **params):
@@ -112,6 +114,16 @@ def methods(k, seed):
             k, random_state=seed, **{**RNN_NORM, "future_steps": 0}).fit_predict(X),
         "MultiTaskRNN-normalized-no-clustering-loss": lambda X: MultiTaskRNNClusterer(
             k, random_state=seed, **{**RNN_NORM, "max_iter": 0}).fit_predict(X),
+        "MultiTaskRNN-normalized-lr-decay": lambda X: MultiTaskRNNClusterer(
+            k, random_state=seed, **RNN_DECAY).fit_predict(X),
+        "MultiTaskRNN-normalized-lr-decay-tol0": lambda X: MultiTaskRNNClusterer(
+            k, random_state=seed, **{**RNN_DECAY, "tol": 0.0}).fit_predict(X),
+        "MultiTaskRNN-normalized-lr-decay-no-future": lambda X: MultiTaskRNNClusterer(
+            k, random_state=seed, **{**RNN_DECAY, "future_steps": 0}).fit_predict(X),
+        "MultiTaskRNN-normalized-lr-decay-no-clustering-loss": lambda X: MultiTaskRNNClusterer(
+            k, random_state=seed, **{**RNN_DECAY, "max_iter": 0}).fit_predict(X),
+        "MultiTaskRNN-mse-lr-decay": lambda X: MultiTaskRNNClusterer(
+            k, random_state=seed, **{**RNN_DECAY, "reconstruction_loss": "mse"}).fit_predict(X),
         # control: the same training schedule with the reference's MSE
         "MultiTaskRNN-mse-100ep-lr1e-2": lambda X: MultiTaskRNNClusterer(
             k, random_state=seed, **{**RNN_NORM, "reconstruction_loss": "mse"}).fit_predict(X),

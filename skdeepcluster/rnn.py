@@ -7,6 +7,8 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import StepLR
 
 from .base import BaseDeepClusterer
 from .dec import DEC
@@ -103,6 +105,10 @@ class MultiTaskRNNClusterer(DEC):
         Epochs of autoencoder pretraining.
     pretrain_lr : float, default=1e-3
         Adam learning rate of the pretraining.
+    pretrain_lr_decay : float or None, default=None
+        Multiply the pretraining learning rate by this factor after 70 % of
+        ``pretrain_epochs`` (a step decay, as the reference's StepLR with step 70 of
+        100 epochs and factor 0.1). None keeps it constant.
     lr : float, default=1e-3
         Adam learning rate of the clustering phase.
     max_iter : int, default=2000
@@ -222,6 +228,7 @@ class MultiTaskRNNClusterer(DEC):
         "gamma": [Interval(Real, 0, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
+        "pretrain_lr_decay": [Interval(Real, 0, 1, closed="right"), None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -248,6 +255,7 @@ class MultiTaskRNNClusterer(DEC):
         gamma=0.1,
         pretrain_epochs=100,
         pretrain_lr=1e-3,
+        pretrain_lr_decay=None,
         lr=1e-3,
         max_iter=2000,
         update_interval="auto",
@@ -274,6 +282,7 @@ class MultiTaskRNNClusterer(DEC):
         self.gamma = gamma
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrain_lr_decay = pretrain_lr_decay
         self.lr = lr
         self.max_iter = max_iter
         self.update_interval = update_interval
@@ -382,12 +391,19 @@ class MultiTaskRNNClusterer(DEC):
             )
             net = self._net(AutoencoderNet, autoencoder, phase="autoencoder pretraining",
                             lr=self.pretrain_lr, max_epochs=self.pretrain_epochs, seed=seed,
-                            device=device)
+                            device=device, callbacks=self._pretrain_schedule())
             self.pretrain_history_ = net.fit(X_t).history
             _recalibrate_batchnorm(autoencoder, X_t, self.batch_size)
             # DEC's clustering phase; gamma is a float, so the decoders are kept (IDEC loss)
             self._fit_clustering(autoencoder, X_t, rng, seed, device)
         return self
+
+    def _pretrain_schedule(self):
+        """The step decay of the pretraining learning rate, as skorch callbacks."""
+        if self.pretrain_lr_decay is None:
+            return []
+        step = max(1, round(0.7 * self.pretrain_epochs))  # StepLR steps after each epoch
+        return [("lr_decay", LRScheduler(StepLR, step_size=step, gamma=self.pretrain_lr_decay))]
 
     def _fit_clustering(self, autoencoder, X, rng, seed, device):
         super()._fit_clustering(autoencoder, X, rng, seed, device)

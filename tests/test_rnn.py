@@ -163,6 +163,20 @@ def test_reconstruction_loss_and_znorm_input_options(windows):
     np.testing.assert_array_equal(norm.predict(X), norm.labels_)
 
 
+def test_pretrain_lr_decay_steps_after_70_percent(windows):
+    X, _ = windows
+    params = {**TINY, "max_iter": 0, "pretrain_epochs": 10}
+    model = MultiTaskRNNClusterer(n_clusters=3, pretrain_lr_decay=0.1, **params).fit(X)
+    lrs = model.pretrain_history_[:, "event_lr"]  # the rate each epoch trained with
+    np.testing.assert_allclose(lrs, [1e-3] * 7 + [1e-4] * 3)
+    constant = MultiTaskRNNClusterer(n_clusters=3, **params).fit(X)
+    assert "event_lr" not in constant.pretrain_history_[-1]
+    # the same seed and initial weights: the runs part after the decay only
+    first = [h["train_loss"] for h in model.pretrain_history_[:7]]
+    assert first == [h["train_loss"] for h in constant.pretrain_history_[:7]]
+    assert model.pretrain_history_[-1, "train_loss"] != constant.pretrain_history_[-1, "train_loss"]
+
+
 def test_univariate_short_series():
     X = np.random.RandomState(0).rand(20, 1)  # one time step: no future task
     model = MultiTaskRNNClusterer(n_clusters=2, **TINY).fit(X)
@@ -181,6 +195,7 @@ def test_univariate_short_series():
         (lambda X: X, {"kernel_size": 2}, "kernel_size=2 must be odd"),
         (lambda X: X[:2], {}, "n_samples=2 should be >= n_clusters=3"),
         (lambda X: X, {"reconstruction_loss": "mae"}, "'reconstruction_loss' parameter"),
+        (lambda X: X, {"pretrain_lr_decay": 1.5}, "'pretrain_lr_decay' parameter"),
     ],
 )
 def test_bad_fit_input(windows, make_X, params, message):
