@@ -1,5 +1,6 @@
 """Shared estimator machinery: parameters, device, seeding, input checks, inference, tags."""
 
+import warnings
 from contextlib import contextmanager
 from numbers import Integral
 
@@ -11,6 +12,7 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -102,6 +104,24 @@ class BaseDeepClusterer(
         seed = int(rng.randint(np.iinfo(np.int32).max))
         with torch_seed_scope(seed, device):
             yield rng, seed, device
+
+    def _warn_if_clusters_lost(self):
+        """Warn when fewer distinct labels than ``n_clusters`` came out of training.
+
+        A centroid-based clustering loss can empty clusters (or a collapsed
+        embedding can leave one); the labels are still valid, but the user asked
+        for more clusters than the model found (as scikit-learn's KMeans warns).
+        """
+        n_found = np.unique(self.labels_).size
+        if n_found < self.n_clusters:
+            warnings.warn(
+                f"{type(self).__name__} found only {n_found} distinct clusters of the "
+                f"{self.n_clusters} requested: training emptied the others. Check the "
+                "pretraining loss (pretrain_history_): a diverged or collapsed autoencoder "
+                "gives such an embedding; a lower pretrain_lr or another random_state helps.",
+                ConvergenceWarning,
+                stacklevel=4,  # warn -> this -> fit -> _fit_context -> caller
+            )
 
     def fit_predict(self, X, y=None):
         """Fit the model and return the cluster label of each training row.

@@ -250,6 +250,7 @@ class DEC(BaseDeepClusterer):
             autoencoder = self._build_autoencoder(X.shape[1])
             self.pretrain_history_ = self._pretrain(autoencoder, X_t, seed, device)
             self._fit_clustering(autoencoder, X_t, rng, seed, device)
+        self._warn_if_clusters_lost()
         return self
 
     def _build_autoencoder(self, n_features):

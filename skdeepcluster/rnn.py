@@ -396,6 +396,7 @@ class MultiTaskRNNClusterer(DEC):
             _recalibrate_batchnorm(autoencoder, X_t, self.batch_size)
             # DEC's clustering phase; gamma is a float, so the decoders are kept (IDEC loss)
             self._fit_clustering(autoencoder, X_t, rng, seed, device)
+        self._warn_if_clusters_lost()
         return self
 
     def _pretrain_schedule(self):

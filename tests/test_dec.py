@@ -1,12 +1,14 @@
 """DEC / IDEC: behaviour, errors, and quality on real data."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -116,6 +118,30 @@ def test_custom_autoencoder(blobs):
               **{**FAST, "hidden_dims": (99,)}).fit(blobs[0])
     assert dec.transform(blobs[0]).shape == (len(blobs[0]), 2)
     assert torch.equal(module.enc.weight, before), "the user's module must not be trained in place"
+
+
+def test_warns_when_clusters_are_lost(blobs):
+    class Collapsed(torch.nn.Module):
+        """An encoder that maps every row to the same point."""
+
+        def __init__(self):
+            super().__init__()
+            self.enc, self.dec = torch.nn.Linear(6, 2), torch.nn.Linear(2, 6)
+
+        def encode(self, x):
+            return 0.0 * self.enc(x)
+
+        def decode(self, z):
+            return self.dec(z)
+
+    with pytest.warns(ConvergenceWarning, match="DEC found only 1 distinct clusters of the 3"):
+        DEC(n_clusters=3, autoencoder=Collapsed(), random_state=0, **FAST).fit(blobs[0])
+
+
+def test_no_lost_cluster_warning_on_separable_data(blobs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        DEC(n_clusters=3, random_state=0, **FAST).fit(blobs[0])
 
 
 def test_pickle_round_trip(fitted, blobs):
