@@ -10,11 +10,14 @@ play badminton. The labels are used only to score the clustering.
 The first figure shows raw accelerometer windows of each cluster found; the
 second shows the learned embedding (projected to 2-D with PCA).
 
-The settings are small so that the example runs in well under a minute on a CPU.
-With them the model separates running and badminton from the quiet activities
-but tends to merge standing with walking, whose windows differ only by small
-oscillations that the reconstruction losses hardly reward; k-means with DTW on
-z-normalised series does better on this data set (``benchmarks/RESULTS_rnn.md``).
+The network is small so that the example runs in under a minute on a CPU. Two
+options beyond the reference model matter on this data: with the plain MSE the
+model merges standing with walking, whose windows differ only by small
+oscillations that the MSE hardly rewards; ``reconstruction_loss='normalized'``
+weighs every window-channel by its own variance, and a step decay of the
+pretraining learning rate (``pretrain_lr_decay``, as the reference's StepLR) makes
+the result stable across seeds. Over 5 seeds these settings reach NMI 0.85 against
+0.60 for the MSE and 0.81 for k-means with DTW (``benchmarks/RESULTS_rnn.md``).
 """
 
 import matplotlib.pyplot as plt
@@ -31,8 +34,9 @@ X = X[:, ::2]  # 5 Hz is enough to tell these activities apart, and twice as fas
 
 # batches of 16 windows: 5 updates per epoch on these 80 windows, not 1
 model = MultiTaskRNNClusterer(n_clusters=4, hidden_size=32, num_layers=1, embedding_dim=8,
-                              pretrain_epochs=30, max_iter=100, batch_size=16,
-                              random_state=0)
+                              reconstruction_loss="normalized", pretrain_epochs=100,
+                              pretrain_lr=1e-2, pretrain_lr_decay=0.1, max_iter=100,
+                              batch_size=16, random_state=0)
 labels = model.fit_predict(X)
 print(f"ACC {cluster_accuracy(y, labels):.3f}  NMI {normalized_mutual_info_score(y, labels):.3f}")
 
