@@ -36,7 +36,7 @@ def scores(y, labels):
 def run_deepcluster(X, seed, args, n_pseudo):
     settings = dict(n_clusters=10, n_pseudo_clusters=n_pseudo, input_shape=(1, 28, 28),
                     conv_channels=tuple(args.conv_channels), feature_dim=args.feature_dim,
-                    pca_dim=args.pca_dim, n_epochs=args.epochs, batch_size=256,
+                    pca_dim=args.pca_dim, n_epochs=args.epochs, batch_size=args.batch_size,
                     augment=not args.no_augment, device=args.device, random_state=seed)
     model = DeepCluster(**settings)
     t = time.perf_counter()
@@ -77,6 +77,7 @@ def main():
     p.add_argument("--conv-channels", type=int, nargs="+", default=[16, 32, 64])
     p.add_argument("--feature-dim", type=int, default=128)
     p.add_argument("--pca-dim", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--dec-pretrain-epochs", type=int, default=50)
     p.add_argument("--dec-max-iter", type=int, default=2000)
