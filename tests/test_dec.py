@@ -100,19 +100,23 @@ def test_sgd_pretraining(blobs, fitted):
     assert adjusted_rand_score(blobs[1], dec.labels_) > 0.9
 
 
+class TinyAutoencoder(torch.nn.Module):
+    """A user-supplied 6-2-6 autoencoder; ``collapse`` maps every row to one point."""
+
+    def __init__(self, collapse=False):
+        super().__init__()
+        self.collapse = collapse
+        self.enc, self.dec = torch.nn.Linear(6, 2), torch.nn.Linear(2, 6)
+
+    def encode(self, x):
+        return self.enc(x) * (0.0 if self.collapse else 1.0)
+
+    def decode(self, z):
+        return self.dec(z)
+
+
 def test_custom_autoencoder(blobs):
-    class Tiny(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.enc, self.dec = torch.nn.Linear(6, 2), torch.nn.Linear(2, 6)
-
-        def encode(self, x):
-            return self.enc(x)
-
-        def decode(self, z):
-            return self.dec(z)
-
-    module = Tiny()
+    module = TinyAutoencoder()
     before = module.enc.weight.detach().clone()
     dec = DEC(n_clusters=3, autoencoder=module, random_state=0,
               **{**FAST, "hidden_dims": (99,)}).fit(blobs[0])
@@ -121,21 +125,9 @@ def test_custom_autoencoder(blobs):
 
 
 def test_warns_when_clusters_are_lost(blobs):
-    class Collapsed(torch.nn.Module):
-        """An encoder that maps every row to the same point."""
-
-        def __init__(self):
-            super().__init__()
-            self.enc, self.dec = torch.nn.Linear(6, 2), torch.nn.Linear(2, 6)
-
-        def encode(self, x):
-            return 0.0 * self.enc(x)
-
-        def decode(self, z):
-            return self.dec(z)
-
     with pytest.warns(ConvergenceWarning, match="DEC found only 1 distinct clusters of the 3"):
-        DEC(n_clusters=3, autoencoder=Collapsed(), random_state=0, **FAST).fit(blobs[0])
+        DEC(n_clusters=3, autoencoder=TinyAutoencoder(collapse=True), random_state=0,
+            **FAST).fit(blobs[0])
 
 
 def test_no_lost_cluster_warning_on_separable_data(blobs):
