@@ -72,6 +72,25 @@ RNN_NORM = {**RNN, "reconstruction_loss": "normalized", "pretrain_epochs": 100,
 # ... and a step decay of its learning rate (x 0.1 after 70 epochs, as the reference)
 RNN_DECAY = {**RNN_NORM, "pretrain_lr_decay": 0.1}
 
+# every model variant of the benchmark: the reference settings, the options, the ablations
+RNN_VARIANTS = {
+    "MultiTaskRNN": RNN,
+    "MultiTaskRNN-no-future": {**RNN, "future_steps": 0},
+    "MultiTaskRNN-no-clustering-loss": {**RNN, "max_iter": 0},
+    # the tol rule may stop the clustering phase after one update; this runs all of it
+    "MultiTaskRNN-full-clustering-phase": {**RNN, "tol": 0.0},
+    "MultiTaskRNN-normalized": RNN_NORM,
+    "MultiTaskRNN-normalized-no-future": {**RNN_NORM, "future_steps": 0},
+    "MultiTaskRNN-normalized-no-clustering-loss": {**RNN_NORM, "max_iter": 0},
+    "MultiTaskRNN-normalized-lr-decay": RNN_DECAY,
+    "MultiTaskRNN-normalized-lr-decay-tol0": {**RNN_DECAY, "tol": 0.0},
+    "MultiTaskRNN-normalized-lr-decay-no-future": {**RNN_DECAY, "future_steps": 0},
+    "MultiTaskRNN-normalized-lr-decay-no-clustering-loss": {**RNN_DECAY, "max_iter": 0},
+    "MultiTaskRNN-mse-lr-decay": {**RNN_DECAY, "reconstruction_loss": "mse"},
+    # control: the same training schedule with the reference's MSE
+    "MultiTaskRNN-mse-100ep-lr1e-2": {**RNN_NORM, "reconstruction_loss": "mse"},
+}
+
 
 def _tslearn(name, **params):
     def run(X):
@@ -99,34 +118,8 @@ def methods(k, seed):
         "DEC-flat": lambda X: DEC(k, hidden_dims=(256, 128), embedding_dim=8,
                                   pretrain_epochs=100, max_iter=500, batch_size=32,
                                   random_state=seed).fit_predict(znorm(X).reshape(len(X), -1)),
-        "MultiTaskRNN": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **RNN).fit_predict(X),
-        "MultiTaskRNN-no-future": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, future_steps=0, **RNN).fit_predict(X),
-        "MultiTaskRNN-no-clustering-loss": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN, "max_iter": 0}).fit_predict(X),
-        # the tol rule may stop the clustering phase after one update; this runs all of it
-        "MultiTaskRNN-full-clustering-phase": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN, "tol": 0.0}).fit_predict(X),
-        "MultiTaskRNN-normalized": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **RNN_NORM).fit_predict(X),
-        "MultiTaskRNN-normalized-no-future": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN_NORM, "future_steps": 0}).fit_predict(X),
-        "MultiTaskRNN-normalized-no-clustering-loss": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN_NORM, "max_iter": 0}).fit_predict(X),
-        "MultiTaskRNN-normalized-lr-decay": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **RNN_DECAY).fit_predict(X),
-        "MultiTaskRNN-normalized-lr-decay-tol0": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN_DECAY, "tol": 0.0}).fit_predict(X),
-        "MultiTaskRNN-normalized-lr-decay-no-future": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN_DECAY, "future_steps": 0}).fit_predict(X),
-        "MultiTaskRNN-normalized-lr-decay-no-clustering-loss": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN_DECAY, "max_iter": 0}).fit_predict(X),
-        "MultiTaskRNN-mse-lr-decay": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN_DECAY, "reconstruction_loss": "mse"}).fit_predict(X),
-        # control: the same training schedule with the reference's MSE
-        "MultiTaskRNN-mse-100ep-lr1e-2": lambda X: MultiTaskRNNClusterer(
-            k, random_state=seed, **{**RNN_NORM, "reconstruction_loss": "mse"}).fit_predict(X),
+        **{name: (lambda X, params=params: MultiTaskRNNClusterer(
+            k, random_state=seed, **params).fit_predict(X)) for name, params in RNN_VARIANTS.items()},
     }
 
 
