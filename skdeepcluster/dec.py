@@ -70,8 +70,8 @@ class DEC(BaseDeepClusterer):
     pretrain_optimizer : {'adam', 'sgd'}, default='adam'
         Optimiser of the pretraining. ``'sgd'`` is SGD with momentum 0.9, the
         recipe of the DEC paper (``pretrain_lr=0.1``) and of DEC-keras on MNIST and
-        Fashion-MNIST (``pretrain_lr=1.0``, batch 256); on Fashion-MNIST it gives
-        a clearly better embedding than Adam (see ``benchmarks/RESULTS.md``).
+        Fashion-MNIST (``pretrain_lr=1.0``, batch 256); on Fashion-MNIST it gave
+        a better embedding than Adam (see ``benchmarks/RESULTS.md``).
     corruption : float, default=0.2
         Dropout rate of the greedy denoising layers.
     gamma : float, default=None
