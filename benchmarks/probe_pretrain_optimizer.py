@@ -15,6 +15,8 @@ import json
 import time
 
 import torch
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import LambdaLR
 from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score
 
@@ -37,22 +39,34 @@ def main():
     p.add_argument("--every", type=int, default=25)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=None, help="override the recipe's rate")
+    p.add_argument("--warmup-epochs", type=float, default=0,
+                   help="linear warm-up of the rate over this many epochs")
     args = p.parse_args()
     torch.set_num_threads(1)
     X, y = load_fashion_mnist(n_samples=10000, random_state=0)
     X = torch.as_tensor(X, dtype=torch.float32)
     torch.manual_seed(args.seed)
     ae = MLPAutoencoder(784, (500, 500, 2000), 10)
+    recipe = dict(RECIPES[args.recipe])
+    if args.lr is not None:
+        recipe["lr"] = args.lr
+    callbacks = []
+    if args.warmup_epochs:
+        steps = args.warmup_epochs * -(-len(X) // args.batch_size)
+        callbacks.append(("warmup", LRScheduler(
+            LambdaLR, lr_lambda=lambda i: min(1.0, (i + 1) / steps), step_every="batch")))
     net = make_net(AutoencoderNet, ae, phase="pretraining", max_epochs=args.every,
                    batch_size=args.batch_size, device="cpu", seed=args.seed, verbose=0,
-                   **RECIPES[args.recipe])
+                   callbacks=callbacks, **recipe)
     net.initialize()
     t0 = time.process_time()
     for done in range(args.every, args.epochs + 1, args.every):
         net.partial_fit(X)
         z = batched_apply(ae, X, lambda m, x: m.encode(x), 1024, "cpu").numpy()
         lab = KMeans(10, n_init=20, random_state=args.seed).fit_predict(z)
-        print(json.dumps({"recipe": args.recipe, "seed": args.seed, "epochs": done,
+        print(json.dumps({"recipe": args.recipe, "lr": recipe["lr"],
+                          "warmup_epochs": args.warmup_epochs, "seed": args.seed, "epochs": done,
                           "batch_size": args.batch_size,
                           "loss": round(float(net.history[-1, "train_loss"]), 5),
                           "acc": round(float(cluster_accuracy(y, lab)), 4),
