@@ -452,6 +452,13 @@ _NOTES_DOC = """
     subspaces, NMI 0.95 at ``n = 1000`` but 0.58 at ``n = 4000``; now 0.996 and
     0.995).
 
+    C starts (``coef_init='ridge'``) at the closed-form minimiser of the
+    self-expression part of the loss for the pretrained codes, not at the reference
+    code's small constant: with the constant, ``C Z`` is about the mean code at the
+    first fine-tuning steps and the network's gradient reshapes the pretrained codes
+    before C codes anything. On UCI multiple features ('affinity' fusion, 5 seeds)
+    this start with ``lambda1=1e-2`` raised NMI from 0.932 to 0.948.
+
     C costs ``n²`` memory; see ``max_memory_gb`` and ``n_landmarks``. The affinity
     post-processing follows the reference code (see :mod:`skdeepcluster.spectral`).
     ``predict`` codes new rows over the training codes with ridge regression and

@@ -38,7 +38,8 @@ def fitted_dsc(subspaces):
 
 def test_union_of_subspaces_recovered(subspaces, fitted_dsc):
     _, y, _, _ = subspaces
-    assert adjusted_rand_score(y, fitted_dsc.labels_) > 0.85  # measured 1.0 (0.89 before the ridge warm start)
+    # measured 1.0 (0.89 before the ridge warm start)
+    assert adjusted_rand_score(y, fitted_dsc.labels_) > 0.85
     coef = fitted_dsc.coef_
     assert coef.shape == (len(y), len(y)) and np.all(np.diag(coef) == 0)
     assert fitted_dsc.affinity_.shape == coef.shape and fitted_dsc.n_iter_ == 100
@@ -212,7 +213,8 @@ def test_ridge_self_expression_is_the_minimiser():
     coef = ridge_self_expression(z, blocks, weights, lambda1 * 40 / lambda2)
     assert torch.all(coef.diagonal() == 0)
     coef.requires_grad_(True)
-    loss = lambda2 * self_expression_loss(z, coef @ z, blocks, weights) + lambda1 * coef.pow(2).sum()
+    loss = (lambda2 * self_expression_loss(z, coef @ z, blocks, weights)
+            + lambda1 * coef.pow(2).sum())
     loss.backward()
     grad = coef.grad.clone().fill_diagonal_(0)
     assert grad.abs().max() < 1e-10 * max(1.0, coef.abs().max().item())
