@@ -211,9 +211,10 @@ class _BaseSubspaceClustering(BaseDeepClusterer):
         if init == "ridge":
             # warm start: the minimiser of the self-expression objective on the pretrained codes
             with torch.no_grad():
+                # a floor keeps the solution unique when lambda1 = 0 and n <= latent_dim
+                ridge = max(self.lambda1 * n / self.lambda2, 1e-6)
                 init = ridge_self_expression(autoencoder.encode(X), autoencoder.latent_blocks,
-                                             autoencoder.latent_weights,
-                                             self.lambda1 * n / self.lambda2).mul_(n)
+                                             autoencoder.latent_weights, ridge).mul_(n)
         model = SelfExpressiveAutoencoder(autoencoder, n, init=init)
         del init
         # full batch, rows in order: row i of C belongs to training row i

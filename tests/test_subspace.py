@@ -231,3 +231,6 @@ def test_ridge_warm_start_codes_the_pretrained_codes(subspaces):
     assert adjusted_rand_score(y, cold.labels_) < 0.5  # measured 0.16
     with pytest.raises(ValueError, match="coef_init"):
         DeepSubspaceClustering(**TINY, coef_init="zeros").fit(X)
+    # no ridge and fewer samples than latent dimensions: still a finite start
+    few = DeepSubspaceClustering(**{**TINY, "embedding_dim": 16}, lambda1=0.0).fit(X[:12])
+    assert np.all(np.isfinite(few.coef_))
