@@ -348,8 +348,8 @@ _COMMON_PARAMS_DOC = """
     lambda1 : float, default=1e-2
         Weight of ``||C||²`` (squared Frobenius norm). The default gives the
         ridge ``lambda1 * n / lambda2 = 0.4`` at ``n = 2000`` (relative to the mean
-        squared code norm, see ``lambda2``), the best of 0.04 to 40 for coding the
-        pretrained codes on UCI multiple features (``benchmarks/RESULTS_subspace.md``).
+        squared code norm, see ``lambda2``); of 0.04 to 40, 0.4 and 1 coded the
+        pretrained codes of UCI multiple features best (``benchmarks/RESULTS_subspace.md``).
     lambda2 : float, default=50.0
         Weight of the normalised self-expression error
         ``mean_i ||z_i - (CZ)_i||² / mean_i ||z_i||²``. Only the ratio
