@@ -238,14 +238,18 @@ class SelfExpression(nn.Module):
     Parameters
     ----------
     n_samples : int
-    init : float
-        Initial value of every off-diagonal entry of ``n C`` (so each row of C
-        initially sums to about ``init``).
+    init : float or Tensor of shape (n_samples, n_samples)
+        A float: initial value of every off-diagonal entry of ``n C`` (so each row
+        of C initially sums to about ``init``). A tensor: the initial ``n C``.
     """
 
     def __init__(self, n_samples, init=0.1):
         super().__init__()
-        self.coef = nn.Parameter(torch.full((n_samples, n_samples), float(init)))
+        if torch.is_tensor(init):
+            coef = init.detach().to(torch.float32)
+        else:
+            coef = torch.full((n_samples, n_samples), float(init))
+        self.coef = nn.Parameter(coef)
         self.register_buffer("mask", (1.0 - torch.eye(n_samples)) / n_samples,
                              persistent=False)
 
@@ -274,6 +278,43 @@ class SelfExpressiveAutoencoder(nn.Module):
         z = self.autoencoder.encode(x)
         cz = self.self_expression(z)
         return self.autoencoder.decode(cz), z, cz
+
+
+def ridge_self_expression(z, blocks, weights, ridge):
+    """Minimiser ``C`` of :func:`self_expression_loss` ``+ ridge/n ||C||²`` with zero diagonal.
+
+    The loss is ``(1/n) ||Zs - C Zs||²`` for the codes ``Zs`` whose blocks are scaled
+    by ``sqrt(w / mean_i ||z_i||²)``; with the penalty ``(ridge / n) ||C||²`` each row
+    is a ridge regression whose zero-diagonal solution is ``C_ij = -P_ij / P_ii`` with
+    ``P = (Zs Zsᵀ + ridge I)⁻¹`` (Lu et al., 2012, least squares regression).
+    ``P`` is computed through the small ``d × d`` matrix
+    ``M = Zsᵀ Zs + ridge I`` (Woodbury): ``P = (I - Zs M⁻¹ Zsᵀ) / ridge``, so the
+    cost is ``O(n² d)``.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n, d)
+    blocks, weights : as in :func:`self_expression_loss`
+    ridge : float
+        ``lambda1 * n / lambda2`` for the fine-tuning loss of
+        :class:`~skdeepcluster.training.self_expressive.SelfExpressiveNet`.
+
+    Returns
+    -------
+    Tensor of shape (n, n)
+        C (zero diagonal), in the dtype of ``z``.
+    """
+    weights = weights or [1.0 / len(blocks)] * len(blocks)
+    dtype, z = z.dtype, z.double()
+    scaled = torch.cat([zb * (w / zb.pow(2).sum(1).mean().clamp_min(1e-12)).sqrt()
+                        for w, zb in zip(weights, torch.split(z, blocks, 1))], dim=1)
+    eye_d = torch.eye(scaled.shape[1], dtype=z.dtype, device=z.device)
+    m_inv = torch.linalg.inv(scaled.T @ scaled + ridge * eye_d)
+    p = -(scaled @ m_inv) @ scaled.T  # ridge * P minus the identity
+    p.diagonal().add_(1.0)
+    coef = p.div_(-p.diagonal()[:, None].clone())  # in place: one n × n float64 array
+    coef.fill_diagonal_(0.0)
+    return coef.to(dtype)
 
 
 def self_expression_loss(z, cz, blocks, weights=None):
