@@ -37,7 +37,8 @@ def run_deepcluster(X, seed, args, n_pseudo):
     settings = dict(n_clusters=10, n_pseudo_clusters=n_pseudo, input_shape=(1, 28, 28),
                     conv_channels=tuple(args.conv_channels), feature_dim=args.feature_dim,
                     pca_dim=args.pca_dim, n_epochs=args.epochs, batch_size=args.batch_size,
-                    augment=not args.no_augment, sobel=args.sobel, device=args.device,
+                    augment=not args.no_augment, sobel=args.sobel,
+                    weight_decay=args.weight_decay, device=args.device,
                     random_state=seed)
     model = DeepCluster(**settings)
     t = time.perf_counter()
@@ -80,6 +81,8 @@ def main():
     p.add_argument("--pca-dim", type=int, default=32)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--weight-decay", type=float, default=DeepCluster().weight_decay,
+                   help="SGD's L2 penalty (the runs before session 3 used 1e-5)")
     p.add_argument("--sobel", action="store_true")
     p.add_argument("--dec-pretrain-epochs", type=int, default=50)
     p.add_argument("--dec-max-iter", type=int, default=2000)

@@ -10,14 +10,44 @@ steadily, plateaus, or oscillates, which decides what to change next.
 
 import argparse
 import json
+import math
 import time
 
 import torch
+import torch.nn.functional as F
 from sklearn.metrics import normalized_mutual_info_score
 
 from skdeepcluster import DeepCluster, cluster_accuracy
 from skdeepcluster.datasets import load_fashion_mnist
+from skdeepcluster.nn.backbones import ConvBackbone, RandomCropFlip
 from skdeepcluster.training import PseudoLabelUpdate
+
+
+def resized_crop_flip(min_scale):
+    """A forward for RandomCropFlip: random resized crops (as torchvision's
+    RandomResizedCrop, by an affine grid) and horizontal flips."""
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        n = x.shape[0]
+        area = torch.empty(n, device=x.device).uniform_(min_scale, 1.0)
+        log_ratio = torch.empty(n, device=x.device).uniform_(math.log(3 / 4), math.log(4 / 3))
+        ratio = log_ratio.exp()
+        sw = (area * ratio).sqrt().clamp(max=1.0)  # crop width / image width
+        sh = (area / ratio).sqrt().clamp(max=1.0)
+        tx = (1 - sw) * (2 * torch.rand(n, device=x.device) - 1)
+        ty = (1 - sh) * (2 * torch.rand(n, device=x.device) - 1)
+        flip = torch.where(torch.rand(n, device=x.device) < 0.5, -1.0, 1.0)
+        theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
+        theta[:, 0, 0] = sw * flip
+        theta[:, 0, 2] = tx
+        theta[:, 1, 1] = sh
+        theta[:, 1, 2] = ty
+        grid = F.affine_grid(theta, x.shape, align_corners=False)
+        return F.grid_sample(x, grid, align_corners=False)
+
+    return forward
 
 
 def main():
@@ -30,6 +60,12 @@ def main():
     p.add_argument("--weight-decay", type=float, default=1e-5)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--crop-scale", type=float, default=None,
+                   help="replace the shift augmentation by random resized crops of at least "
+                        "this area fraction (aspect ratio 3/4 to 4/3), and flips")
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout before the convnet's fully connected layer (train mode), "
+                        "as the reference's classifier")
     p.add_argument("--set", default="{}", help="extra DeepCluster parameters (a dict literal)")
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -42,6 +78,11 @@ def main():
         trajectory.append(round(float(normalized_mutual_info_score(y, self.labels_)), 4))
 
     PseudoLabelUpdate.on_epoch_begin = recording
+    if args.dropout:
+        ConvBackbone.forward = lambda self, x: self.fc(F.dropout(
+            self.convs(self.sobel(self.augment(x))).flatten(1), args.dropout, self.training))
+    if args.crop_scale is not None:
+        RandomCropFlip.forward = resized_crop_flip(args.crop_scale)
     for seed in args.seeds:
         trajectory.clear()
         settings = dict(n_clusters=10, n_pseudo_clusters=args.n_pseudo, input_shape=(1, 28, 28),
@@ -52,7 +93,8 @@ def main():
         t = time.perf_counter()
         model = DeepCluster(**settings, random_state=seed).fit(X)
         print(json.dumps({
-            "seed": seed, "settings": settings,
+            "seed": seed, "settings": settings, "dropout": args.dropout,
+            "crop_scale": args.crop_scale,
             "nmi": round(float(normalized_mutual_info_score(y, model.labels_)), 4),
             "acc": round(float(cluster_accuracy(y, model.labels_)), 4),
             "pseudo_label_nmi_per_epoch": list(trajectory),
