@@ -66,6 +66,10 @@ def main():
     p.add_argument("--dropout", type=float, default=0.0,
                    help="dropout before the convnet's fully connected layer (train mode), "
                         "as the reference's classifier")
+    p.add_argument("--kmeans-n-init", type=int, default=None,
+                   help="restarts of each epoch's k-means (the reference: 1)")
+    p.add_argument("--kmeans-max-iter", type=int, default=None,
+                   help="Lloyd iterations of each epoch's k-means (the reference: 20)")
     p.add_argument("--set", default="{}", help="extra DeepCluster parameters (a dict literal)")
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -78,6 +82,15 @@ def main():
         trajectory.append(round(float(normalized_mutual_info_score(y, self.labels_)), 4))
 
     PseudoLabelUpdate.on_epoch_begin = recording
+    if args.kmeans_n_init or args.kmeans_max_iter:
+        original_init = PseudoLabelUpdate.__init__
+        overrides = {k: v for k, v in (("kmeans_n_init", args.kmeans_n_init),
+                                       ("kmeans_max_iter", args.kmeans_max_iter)) if v}
+
+        def patched_init(self, *a, **k):
+            original_init(self, *a, **{**k, **overrides})
+
+        PseudoLabelUpdate.__init__ = patched_init
     if args.dropout:
         ConvBackbone.forward = lambda self, x: self.fc(F.dropout(
             self.convs(self.sobel(self.augment(x))).flatten(1), args.dropout, self.training))
@@ -94,7 +107,8 @@ def main():
         model = DeepCluster(**settings, random_state=seed).fit(X)
         print(json.dumps({
             "seed": seed, "settings": settings, "dropout": args.dropout,
-            "crop_scale": args.crop_scale,
+            "crop_scale": args.crop_scale, "kmeans_n_init": args.kmeans_n_init,
+            "kmeans_max_iter": args.kmeans_max_iter,
             "nmi": round(float(normalized_mutual_info_score(y, model.labels_)), 4),
             "acc": round(float(cluster_accuracy(y, model.labels_)), 4),
             "pseudo_label_nmi_per_epoch": list(trajectory),
