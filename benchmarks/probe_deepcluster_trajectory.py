@@ -20,7 +20,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from skdeepcluster import DeepCluster, cluster_accuracy
 from skdeepcluster.datasets import load_fashion_mnist
 from skdeepcluster.nn.backbones import ConvBackbone, RandomCropFlip
-from skdeepcluster.training import PseudoLabelUpdate
+from skdeepcluster.training import PseudoLabelUpdate, UniformClusterIterator
 
 
 def resized_crop_flip(min_scale):
@@ -70,6 +70,9 @@ def main():
                    help="restarts of each epoch's k-means (the reference: 1)")
     p.add_argument("--kmeans-max-iter", type=int, default=None,
                    help="Lloyd iterations of each epoch's k-means (the reference: 20)")
+    p.add_argument("--reassign", type=int, default=1,
+                   help="passes over the data per k-means reassignment (the reference's "
+                        "--reassign; one 'epoch' of the estimator then trains this many passes)")
     p.add_argument("--set", default="{}", help="extra DeepCluster parameters (a dict literal)")
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -91,6 +94,10 @@ def main():
             original_init(self, *a, **{**k, **overrides})
 
         PseudoLabelUpdate.__init__ = patched_init
+    if args.reassign > 1:
+        draw, r = UniformClusterIterator._indices, args.reassign
+        UniformClusterIterator._indices = lambda self: torch.cat([draw(self) for _ in range(r)])
+        UniformClusterIterator.__len__ = lambda self: -(-r * len(self.dataset) // self.batch_size)
     if args.dropout:
         ConvBackbone.forward = lambda self, x: self.fc(F.dropout(
             self.convs(self.sobel(self.augment(x))).flatten(1), args.dropout, self.training))
@@ -108,7 +115,7 @@ def main():
         print(json.dumps({
             "seed": seed, "settings": settings, "dropout": args.dropout,
             "crop_scale": args.crop_scale, "kmeans_n_init": args.kmeans_n_init,
-            "kmeans_max_iter": args.kmeans_max_iter,
+            "kmeans_max_iter": args.kmeans_max_iter, "reassign": args.reassign,
             "nmi": round(float(normalized_mutual_info_score(y, model.labels_)), 4),
             "acc": round(float(cluster_accuracy(y, model.labels_)), 4),
             "pseudo_label_nmi_per_epoch": list(trajectory),
