@@ -216,7 +216,6 @@ class _BaseSubspaceClustering(BaseDeepClusterer):
                 init = ridge_self_expression(autoencoder.encode(X), autoencoder.latent_blocks,
                                              autoencoder.latent_weights, ridge).mul_(n)
         model = SelfExpressiveAutoencoder(autoencoder, n, init=init)
-        del init
         # full batch, rows in order: row i of C belongs to training row i
         net = self._net(SelfExpressiveNet, model, phase="self-expressive fine-tuning",
                         lr=self.lr, max_epochs=self.max_iter, batch_size=n, seed=seed + 1,

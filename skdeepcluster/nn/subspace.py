@@ -304,10 +304,10 @@ def ridge_self_expression(z, blocks, weights, ridge):
     Tensor of shape (n, n)
         C (zero diagonal), in the dtype of ``z``.
     """
-    weights = weights or [1.0 / len(blocks)] * len(blocks)
     dtype, z = z.dtype, z.double()
-    scaled = torch.cat([zb * (w / zb.pow(2).sum(1).mean().clamp_min(1e-12)).sqrt()
-                        for w, zb in zip(weights, torch.split(z, blocks, 1))], dim=1)
+    weights, norms = _block_normalisation(z, blocks, weights)
+    scaled = torch.cat([zb * (w / norm).sqrt()
+                        for w, norm, zb in zip(weights, norms, torch.split(z, blocks, 1))], dim=1)
     eye_d = torch.eye(scaled.shape[1], dtype=z.dtype, device=z.device)
     m_inv = torch.linalg.inv(scaled.T @ scaled + ridge * eye_d)
     p = -(scaled @ m_inv) @ scaled.T  # ridge * P minus the identity
@@ -324,9 +324,17 @@ def self_expression_loss(z, cz, blocks, weights=None):
     latent scale (and of ``n``), so that the weights ``lambda1, lambda2`` mean the
     same thing on any data.
     """
-    weights = weights or [1.0 / len(blocks)] * len(blocks)
+    weights, norms = _block_normalisation(z, blocks, weights)
     total = 0.0
-    for w, zb, czb in zip(weights, torch.split(z, blocks, 1), torch.split(cz, blocks, 1)):
-        norm = zb.pow(2).sum(1).mean().clamp_min(1e-12)
+    for w, norm, zb, czb in zip(weights, norms, torch.split(z, blocks, 1),
+                                torch.split(cz, blocks, 1)):
         total = total + w * (zb - czb).pow(2).sum(1).mean() / norm
     return total
+
+
+def _block_normalisation(z, blocks, weights=None):
+    """Weights (default: equal, summing to one) and mean squared code norm of each latent
+    block: the normalisation shared by the self-expression loss and its ridge minimiser."""
+    weights = weights or [1.0 / len(blocks)] * len(blocks)
+    norms = [zb.pow(2).sum(1).mean().clamp_min(1e-12) for zb in torch.split(z, blocks, 1)]
+    return weights, norms
