@@ -14,6 +14,7 @@ import argparse
 import json
 import time
 
+import numpy as np
 import torch
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LambdaLR
@@ -42,12 +43,20 @@ def main():
     p.add_argument("--lr", type=float, default=None, help="override the recipe's rate")
     p.add_argument("--warmup-epochs", type=float, default=0,
                    help="linear warm-up of the rate over this many epochs")
+    p.add_argument("--input-dropout", type=float, default=0.0,
+                   help="denoising: dropout on the input during pretraining (0: plain)")
+    p.add_argument("--save-embedding", default=None,
+                   help="write the final embedding to this .npy file, for offline probes")
     args = p.parse_args()
     torch.set_num_threads(1)
     X, y = load_fashion_mnist(n_samples=10000, random_state=0)
     X = torch.as_tensor(X, dtype=torch.float32)
     torch.manual_seed(args.seed)
     ae = MLPAutoencoder(784, (500, 500, 2000), 10)
+    if args.input_dropout:
+        encode = ae.encode
+        ae.encode = lambda x: encode(torch.nn.functional.dropout(x, args.input_dropout,
+                                                                 ae.training))
     recipe = dict(RECIPES[args.recipe])
     if args.lr is not None:
         recipe["lr"] = args.lr
@@ -66,12 +75,15 @@ def main():
         z = batched_apply(ae, X, lambda m, x: m.encode(x), 1024, "cpu").numpy()
         lab = KMeans(10, n_init=20, random_state=args.seed).fit_predict(z)
         print(json.dumps({"recipe": args.recipe, "lr": recipe["lr"],
-                          "warmup_epochs": args.warmup_epochs, "seed": args.seed, "epochs": done,
+                          "warmup_epochs": args.warmup_epochs,
+                          "input_dropout": args.input_dropout, "seed": args.seed, "epochs": done,
                           "batch_size": args.batch_size,
                           "loss": round(float(net.history[-1, "train_loss"]), 5),
                           "acc": round(float(cluster_accuracy(y, lab)), 4),
                           "nmi": round(float(normalized_mutual_info_score(y, lab)), 4),
                           "cpu_s": round(time.process_time() - t0)}), flush=True)
+    if args.save_embedding:
+        np.save(args.save_embedding, z)
 
 
 if __name__ == "__main__":
