@@ -15,9 +15,12 @@ import time
 
 import torch
 import torch.nn.functional as F
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import CosineAnnealingLR
 from sklearn.metrics import normalized_mutual_info_score
 
 from skdeepcluster import DeepCluster, cluster_accuracy
+from skdeepcluster import deepcluster as deepcluster_module
 from skdeepcluster.datasets import load_fashion_mnist
 from skdeepcluster.nn.backbones import ConvBackbone, RandomCropFlip
 from skdeepcluster.training import PseudoLabelUpdate, UniformClusterIterator
@@ -73,6 +76,9 @@ def main():
     p.add_argument("--reassign", type=int, default=1,
                    help="passes over the data per k-means reassignment (the reference's "
                         "--reassign; one 'epoch' of the estimator then trains this many passes)")
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
+                   help="'cosine': anneal the rate to 0 over the epochs (CosineAnnealingLR "
+                        "stepped once per epoch; a probe-only patch, not an estimator option)")
     p.add_argument("--set", default="{}", help="extra DeepCluster parameters (a dict literal)")
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -101,6 +107,15 @@ def main():
     if args.dropout:
         ConvBackbone.forward = lambda self, x: self.fc(F.dropout(
             self.convs(self.sobel(self.augment(x))).flatten(1), args.dropout, self.training))
+    if args.lr_schedule == "cosine":
+        original_make_net = deepcluster_module.make_net
+
+        def make_net_with_schedule(*a, callbacks=(), max_epochs, **k):
+            schedule = LRScheduler(CosineAnnealingLR, T_max=max_epochs, step_every="epoch")
+            return original_make_net(*a, callbacks=[*callbacks, ("lr_schedule", schedule)],
+                                     max_epochs=max_epochs, **k)
+
+        deepcluster_module.make_net = make_net_with_schedule
     if args.crop_scale is not None:
         RandomCropFlip.forward = resized_crop_flip(args.crop_scale)
     for seed in args.seeds:
@@ -116,6 +131,7 @@ def main():
             "seed": seed, "settings": settings, "dropout": args.dropout,
             "crop_scale": args.crop_scale, "kmeans_n_init": args.kmeans_n_init,
             "kmeans_max_iter": args.kmeans_max_iter, "reassign": args.reassign,
+            "lr_schedule": args.lr_schedule,
             "nmi": round(float(normalized_mutual_info_score(y, model.labels_)), 4),
             "acc": round(float(cluster_accuracy(y, model.labels_)), 4),
             "pseudo_label_nmi_per_epoch": list(trajectory),
