@@ -16,6 +16,7 @@ Usage::
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -43,6 +44,8 @@ def run_seed(X, y, seed, args):
     autoencoder = pre.net_.module_.autoencoder.float()
     out = {"seed": seed, "pretrain_s": pretrain_s, "pretrain_cpu_s": pretrain_cpu,
            "ae_kmeans": scores(y, pre.labels_)}
+    # Progress on stderr, so that a long run stopped early still leaves its phases.
+    print(json.dumps(out), file=sys.stderr, flush=True)
     for name, gamma in [("dec", None), ("idec", 0.1)]:
         start, cpu = time.perf_counter(), time.process_time()
         model = DEC(**common, autoencoder=autoencoder, pretrain_epochs=0, gamma=gamma,
@@ -52,6 +55,7 @@ def run_seed(X, y, seed, args):
                      "cluster_cpu_s": time.process_time() - cpu,
                      "total_s": pretrain_s + time.perf_counter() - start,
                      "n_iter": model.n_iter_, "converged": bool(model.converged_)}
+        print(json.dumps({"seed": seed, name: out[name]}), file=sys.stderr, flush=True)
     return out
 
 
