@@ -78,7 +78,8 @@ def main():
         lab = KMeans(10, n_init=20, random_state=args.seed).fit_predict(z)
         print(json.dumps({"recipe": args.recipe, "lr": recipe["lr"],
                           "warmup_epochs": args.warmup_epochs,
-                          "input_dropout": args.input_dropout, "seed": args.seed, "n_samples": len(y), "epochs": done,
+                          "input_dropout": args.input_dropout, "seed": args.seed,
+                          "n_samples": len(y), "epochs": done,
                           "batch_size": args.batch_size,
                           "loss": round(float(net.history[-1, "train_loss"]), 5),
                           "acc": round(float(cluster_accuracy(y, lab)), 4),
