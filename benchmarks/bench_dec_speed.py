@@ -66,7 +66,11 @@ def _scores(y, labels):
 
 
 def _emit(result):
+    import torch
+
     result["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if torch.cuda.is_available():
+        result["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2**20
     sys.stdout.write("BENCH_JSON " + json.dumps(result) + "\n")
     sys.stdout.flush()
 
@@ -100,8 +104,8 @@ def worker_ours(args, X, y, rss_baseline):
     batches = math.ceil(len(X) / args.batch_size)
     dec = DEC(n_clusters=N_CLUSTERS, hidden_dims=HIDDEN_DIMS, embedding_dim=EMBEDDING_DIM,
               pretrain_epochs=args.pretrain_epochs, max_iter=args.clustering_epochs * batches,
-              tol=0.0, gamma=GAMMA if args.variant == "idec" else None,
-              batch_size=args.batch_size, device="cpu", random_state=args.seed)
+              tol=0.0, gamma=GAMMA if args.variant == "idec" else None, lr=1e-4,
+              batch_size=args.batch_size, device=args.device, random_state=args.seed)
     if args.profile:
         import cProfile
 
@@ -148,8 +152,9 @@ def worker_bare(args, X, y, rss_baseline):
     w_fit, c_fit = time.perf_counter(), time.process_time()
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    Xt = torch.from_numpy(X)
-    ae = MLPAutoencoder(X.shape[1], HIDDEN_DIMS, EMBEDDING_DIM)
+    dev = torch.device(args.device)
+    Xt = torch.from_numpy(X).to(dev)
+    ae = MLPAutoencoder(X.shape[1], HIDDEN_DIMS, EMBEDDING_DIM).to(dev)
 
     # ---- pretraining: MSE, Adam 1e-3
     opt = torch.optim.Adam(ae.parameters(), lr=1e-3)
@@ -157,7 +162,7 @@ def worker_bare(args, X, y, rss_baseline):
     ae.train()
     for _ in range(args.pretrain_epochs):
         w0, c0 = time.perf_counter(), time.process_time()
-        perm = torch.randperm(n, generator=gen)
+        perm = torch.randperm(n, generator=gen).to(dev)
         total = 0.0
         for start in range(0, n, bs):
             xb = Xt[perm[start:start + bs]]
@@ -173,9 +178,10 @@ def worker_bare(args, X, y, rss_baseline):
     with torch.no_grad():
         ae.eval()
         z = torch.cat([ae.encode(Xt[i:i + bs]) for i in range(0, n, bs)])
-    centers, _ = kmeans(z, N_CLUSTERS, n_init=20, random_state=np.random.RandomState(args.seed))
-    model = ClusteringModel(ae, torch.as_tensor(centers, dtype=torch.float32),
-                            keep_decoder=args.variant == "idec")
+    centers, _ = kmeans(z, N_CLUSTERS, n_init=20, random_state=np.random.RandomState(args.seed),
+                        device=args.device)
+    model = ClusteringModel(ae, torch.as_tensor(centers, dtype=torch.float32, device=dev),
+                            keep_decoder=args.variant == "idec").to(dev)
 
     # ---- clustering: P over the whole data once per epoch, KL per batch (+ MSE)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -187,7 +193,7 @@ def worker_bare(args, X, y, rss_baseline):
             p = target_distribution(
                 torch.cat([model.soft_assign(Xt[i:i + bs]) for i in range(0, n, bs)]))
         model.train()
-        perm = torch.randperm(n, generator=gen)
+        perm = torch.randperm(n, generator=gen).to(dev)
         total = 0.0
         for start in range(0, n, bs):
             idx = perm[start:start + bs]
@@ -206,7 +212,7 @@ def worker_bare(args, X, y, rss_baseline):
     model.eval()
     with torch.no_grad():
         labels = torch.cat([model.soft_assign(Xt[i:i + bs]) for i in range(0, n, bs)])
-    labels = labels.argmax(1).numpy()
+    labels = labels.argmax(1).cpu().numpy()
     fit_wall, fit_cpu = time.perf_counter() - w_fit, time.process_time() - c_fit
     acc, nmi = _scores(y, labels)
     _emit({
@@ -241,7 +247,8 @@ def run_worker(args):
 # ---------------------------------------------------------------------------------
 METRICS = ["pretrain_wall_per_epoch", "pretrain_cpu_per_epoch", "clustering_wall_per_epoch",
            "clustering_cpu_per_epoch", "fit_wall", "fit_cpu", "peak_rss_kib",
-           "rss_baseline_kib", "acc", "nmi", "acc_kmeans_relabel", "nmi_kmeans_relabel"]
+           "rss_baseline_kib", "peak_gpu_mib", "acc", "nmi", "acc_kmeans_relabel",
+           "nmi_kmeans_relabel"]
 
 
 def _launch(impl, variant, args, data, labels, env):
@@ -249,7 +256,7 @@ def _launch(impl, variant, args, data, labels, env):
               "--pretrain-epochs", str(args.pretrain_epochs),
               "--clustering-epochs", str(args.clustering_epochs),
               "--batch-size", str(args.batch_size), "--threads", str(args.threads),
-              "--seed", str(args.seed)]
+              "--seed", str(args.seed), "--device", args.device]
     if impl == "clustpy":
         cmd = [args.clustpy_python, os.path.join(HERE, "_clustpy_dec_runner.py"), *common,
                "--activation", args.clustpy_activation]
@@ -341,7 +348,7 @@ def run_driver(args):
             "batches_per_epoch": math.ceil(len(X) / args.batch_size),
             "pretrain_epochs": args.pretrain_epochs,
             "clustering_epochs": args.clustering_epochs, "repeats": args.repeats,
-            "torch_threads": args.threads, "device": "cpu", "seed": args.seed,
+            "torch_threads": args.threads, "device": args.device, "seed": args.seed,
             "optimizer": "Adam, lr 1e-3 pretraining, 1e-4 clustering",
             "idec_gamma": GAMMA, "clustpy_activation": args.clustpy_activation,
             "order": "interleaved: for each repeat, for each variant: " + ", ".join(impls),
@@ -372,6 +379,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu",
+                        help="'cuda' on a GPU; ours and bare run there (ClustPy: not built there)")
     parser.add_argument("--impls", default="ours,bare,clustpy")
     parser.add_argument("--variants", default="dec,idec")
     parser.add_argument("--clustpy-python", default=CLUSTPY_PYTHON)

@@ -31,7 +31,8 @@ def load_fashion_mnist(*, n_samples=None, random_state=0, data_home=None):
     random_state : int, default=0
         Seed of the subset selection.
     data_home : str, default=None
-        Folder with the ``*-ubyte.gz`` files; defaults to the Debian package's.
+        Folder with the ``*-ubyte.gz`` files; defaults to the environment variable
+        ``SKDEEPCLUSTER_FASHION_MNIST`` if set, else the Debian package's folder.
 
     Returns
     -------
@@ -40,7 +41,7 @@ def load_fashion_mnist(*, n_samples=None, random_state=0, data_home=None):
     y : ndarray of shape (n,), int64
         Classes 0–9.
     """
-    folder = data_home or FASHION_MNIST_DIR
+    folder = data_home or os.environ.get("SKDEEPCLUSTER_FASHION_MNIST") or FASHION_MNIST_DIR
     if not os.path.isdir(folder):
         raise FileNotFoundError(
             f"Fashion-MNIST not found in {folder!r}: install the Debian package "
