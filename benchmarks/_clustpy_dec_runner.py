@@ -26,6 +26,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--activation", choices=["relu", "leaky_relu"], default="relu",
                         help="hidden activation; ClustPy's default is LeakyReLU, ours ReLU")
     args = parser.parse_args()
@@ -65,7 +66,7 @@ def main():
     cls = DEC if args.variant == "dec" else IDEC
     est = cls(n_clusters=10, batch_size=args.batch_size, pretrain_epochs=args.pretrain_epochs,
               clustering_epochs=args.clustering_epochs, embedding_size=10,
-              neural_network=network, random_state=args.seed, device="cpu")
+              neural_network=network, random_state=args.seed, device=torch.device(args.device))
     w0, c0 = time.perf_counter(), time.process_time()
     est.fit(X)
     fit_wall, fit_cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -89,6 +90,8 @@ def main():
         "nmi_kmeans_relabel": float(normalized_mutual_info_score(y, est.labels_)),
         "rss_baseline_kib": rss_baseline,
         "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        **({"peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20}
+           if torch.cuda.is_available() else {}),
         "torch_version": torch.__version__,
         "clustpy_version": getattr(clustpy, "__version__", "unknown"),
         "torch_threads": torch.get_num_threads(),

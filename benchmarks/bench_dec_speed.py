@@ -260,7 +260,13 @@ def _launch(impl, variant, args, data, labels, env):
     if impl == "clustpy":
         cmd = [args.clustpy_python, os.path.join(HERE, "_clustpy_dec_runner.py"), *common,
                "--activation", args.clustpy_activation]
+        # ClustPy's interpreter must not see this repository (it would not import it,
+        # but keep the comparison clean); other entries (e.g. carried wheels) stay.
+        path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                if p and os.path.abspath(p) != REPO]
         env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+        if path:
+            env["PYTHONPATH"] = os.pathsep.join(path)
     else:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl, *common]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -380,10 +386,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu",
-                        help="'cuda' on a GPU; ours and bare run there (ClustPy: not built there)")
+                        help="'cuda' on a GPU (all three implementations run there)")
     parser.add_argument("--impls", default="ours,bare,clustpy")
     parser.add_argument("--variants", default="dec,idec")
-    parser.add_argument("--clustpy-python", default=CLUSTPY_PYTHON)
+    parser.add_argument("--clustpy-python", default=CLUSTPY_PYTHON,
+                        help="an interpreter with clustpy installed (e.g. python3 on the GPU machine)")
     parser.add_argument("--clustpy-activation", choices=["relu", "leaky_relu"], default="relu")
     # internal: one implementation in this process
     parser.add_argument("--worker", choices=["ours", "bare"], help=argparse.SUPPRESS)
