@@ -49,7 +49,7 @@ def run_seed(X, y, seed, args):
     for name, gamma in [("dec", None), ("idec", 0.1)]:
         start, cpu = time.perf_counter(), time.process_time()
         model = DEC(**common, autoencoder=autoencoder, pretrain_epochs=0, gamma=gamma,
-                    lr=args.lr, max_iter=args.max_iter).fit(X)
+                    lr=args.lr, optimizer=args.optimizer, max_iter=args.max_iter).fit(X)
         out[name] = {**scores(y, model.labels_),
                      "cluster_s": time.perf_counter() - start,
                      "cluster_cpu_s": time.process_time() - cpu,
@@ -71,6 +71,8 @@ def main():
                         default=DEC().pretrain_optimizer)
     parser.add_argument("--max-iter", type=int, default=DEC().max_iter)
     parser.add_argument("--lr", type=float, default=DEC().lr)
+    parser.add_argument("--optimizer", choices=["adam", "sgd"], default=DEC().optimizer,
+                        help="of the clustering phase (DEC-keras: sgd, --lr 0.01)")
     parser.add_argument("--batch-size", type=int, default=DEC().batch_size)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()

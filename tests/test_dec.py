@@ -100,6 +100,19 @@ def test_sgd_pretraining(blobs, fitted):
     assert adjusted_rand_score(blobs[1], dec.labels_) > 0.9
 
 
+def test_sgd_clustering_phase(blobs, fitted):
+    dec = DEC(n_clusters=3, random_state=0, optimizer="sgd", lr=0.01, **FAST).fit(blobs[0])
+    opt = dec.net_.optimizer_
+    assert isinstance(opt, torch.optim.SGD) and opt.defaults["momentum"] == 0.9
+    assert opt.defaults["lr"] == 0.01
+    assert isinstance(fitted.net_.optimizer_, torch.optim.Adam)
+    # same pretraining and k-means start, so only the clustering phase differs
+    np.testing.assert_allclose(dec.pretrain_history_[:, "train_loss"],
+                               fitted.pretrain_history_[:, "train_loss"])
+    assert not np.allclose(dec.cluster_centers_, fitted.cluster_centers_)
+    assert adjusted_rand_score(blobs[1], dec.labels_) > 0.9
+
+
 class TinyAutoencoder(torch.nn.Module):
     """A user-supplied 6-2-6 autoencoder; ``collapse`` maps every row to one point."""
 
