@@ -308,7 +308,7 @@ class DEC(BaseDeepClusterer):
             ClusteringNet, model, phase="clustering", lr=self.lr,
             max_epochs=math.ceil(self.max_iter / batches_per_epoch), seed=seed + 1,
             device=device, callbacks=[("iteration_limit", limit), ("target", target)],
-            gamma=self.gamma, **_optimizer_kwargs(self.optimizer),
+            gamma=self.gamma, **self._clustering_optimizer(),
         )
         net.fit(X, torch.arange(n_samples, device=X.device))
         # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
@@ -320,6 +320,10 @@ class DEC(BaseDeepClusterer):
         self.converged_ = target.converged_
         self.cluster_centers_ = net.module_.head.centers.detach().cpu().numpy()
         self.labels_ = self._predict_proba(X).argmax(axis=1)
+
+    def _clustering_optimizer(self):
+        """skorch arguments that select the clustering phase's optimiser."""
+        return _optimizer_kwargs(self.optimizer)
 
     def _soft_assign_train(self, module, X):
         return batched_apply(module, X, lambda m, x: m.soft_assign(x), self.batch_size,

@@ -412,6 +412,10 @@ class MultiTaskRNNClusterer(DEC):
         _recalibrate_batchnorm(self.net_.module_.autoencoder, X, self.batch_size)
         self.labels_ = self._predict_proba(X).argmax(axis=1)
 
+    def _clustering_optimizer(self):
+        """Adam, as in the reference (DEC's ``optimizer`` is not a parameter here)."""
+        return {}
+
     def _soft_assign_train(self, module, X):
         _recalibrate_batchnorm(module.autoencoder, X, self.batch_size)
         return super()._soft_assign_train(module, X)
