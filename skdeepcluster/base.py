@@ -53,6 +53,15 @@ def torch_seed_scope(seed, device):
         yield
 
 
+def _device_memory_error(X32, device, free):
+    return MemoryError(
+        f"The training data, {X32.shape} as float32 ({X32.nbytes / 2**30:.2f} GiB), does "
+        f"not fit in the free memory of {device} ({free / 2**30:.2f} GiB): training "
+        "keeps the whole array on the device. Fit on device='cpu', or on a subset of "
+        "the rows and predict the others."
+    )
+
+
 class BaseDeepClusterer(
     ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
 ):
@@ -104,6 +113,27 @@ class BaseDeepClusterer(
         seed = int(rng.randint(np.iinfo(np.int32).max))
         with torch_seed_scope(seed, device):
             yield rng, seed, device
+
+    @staticmethod
+    def _training_tensor(X, device):
+        """Return ``X`` as one float32 tensor on ``device``.
+
+        Training slices every batch out of this one copy (see
+        ``TensorBatchIterator``), so the whole array must fit on the device; a GPU
+        that cannot hold it gets a ``MemoryError`` that says so, not a CUDA
+        out-of-memory traceback from inside the first batch.
+        """
+        X32 = np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"])
+        dev = torch.device(device)
+        if dev.type != "cuda":
+            return torch.as_tensor(X32)
+        free, _ = torch.cuda.mem_get_info(dev)
+        if X32.nbytes > free:
+            raise _device_memory_error(X32, dev, free)
+        try:
+            return torch.as_tensor(X32).to(dev)
+        except torch.cuda.OutOfMemoryError as exc:
+            raise _device_memory_error(X32, dev, free) from exc
 
     def _warn_if_clusters_lost(self):
         """Warn when fewer distinct labels than ``n_clusters`` came out of training.

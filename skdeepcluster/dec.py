@@ -258,8 +258,7 @@ class DEC(BaseDeepClusterer):
                 "use pretrain='autoencoder' with a custom autoencoder."
             )
         with self._fit_scope() as (rng, seed, device):
-            X_t = torch.as_tensor(np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]))
-            X_t = X_t.to(device)
+            X_t = self._training_tensor(X, device)
             autoencoder = self._build_autoencoder(X.shape[1])
             self.pretrain_history_ = self._pretrain(autoencoder, X_t, seed, device)
             self._fit_clustering(autoencoder, X_t, rng, seed, device)

@@ -282,8 +282,7 @@ class DeepCluster(BaseDeepClusterer):
                 f"{self.n_pseudo_clusters}."
             )
         with self._fit_scope() as (rng, seed, device):
-            X_t = torch.as_tensor(np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]))
-            X_t = X_t.to(device)
+            X_t = self._training_tensor(X, device)
             backbone, feature_dim = self._build_backbone(X_t)
             if self.pca_dim > feature_dim:
                 raise ValueError(

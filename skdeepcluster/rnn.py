@@ -379,8 +379,7 @@ class MultiTaskRNNClusterer(DEC):
         """
         X = self._check_windows(X, reset=True)
         with self._fit_scope() as (rng, seed, device):
-            X_t = torch.as_tensor(np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]))
-            X_t = X_t.to(device)
+            X_t = self._training_tensor(X, device)
             autoencoder = MultiTaskRecurrentAutoencoder(
                 self.n_channels_, self.n_timesteps_, self.future_steps_,
                 hidden_size=self.hidden_size, embedding_dim=self.embedding_dim,

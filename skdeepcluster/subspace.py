@@ -137,8 +137,7 @@ class _BaseSubspaceClustering(BaseDeepClusterer):
         self._check_memory(n_fit, n_samples)
         self._check_architecture(shapes)
         with self._fit_scope() as (rng, seed, device):
-            X_t = torch.as_tensor(np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]))
-            X_t = X_t.to(device)
+            X_t = self._training_tensor(X, device)
             autoencoder = self._build_autoencoder(shapes)
             autoencoder.set_scaling(X_t)
             pretrain = self._net(AutoencoderNet, autoencoder, phase="autoencoder pretraining",

@@ -1,0 +1,79 @@
+"""The machinery every estimator shares: device resolution and the training tensor."""
+
+import numpy as np
+import pytest
+import torch
+
+from skdeepcluster import (
+    DEC,
+    DeepCluster,
+    DeepMultimodalSubspaceClustering,
+    DeepSubspaceClustering,
+    MultiTaskRNNClusterer,
+)
+from skdeepcluster.base import BaseDeepClusterer, resolve_device
+
+
+def test_auto_device_follows_cuda_availability(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == "cuda"
+    assert resolve_device("cuda:1") == "cuda:1"
+
+
+def test_unavailable_or_invalid_device_is_a_value_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda")
+    with pytest.raises(ValueError, match="not a valid torch device"):
+        resolve_device("gpu0")
+
+
+def test_training_tensor_on_cpu_is_float32_and_equal():
+    X = np.arange(12, dtype=np.float64).reshape(4, 3)
+    X_t = BaseDeepClusterer._training_tensor(X, "cpu")
+    assert X_t.dtype == torch.float32 and X_t.device.type == "cpu"
+    np.testing.assert_array_equal(X_t.numpy(), X)
+
+
+def test_data_larger_than_free_gpu_memory_is_a_memory_error(monkeypatch):
+    # 1,000 x 10 float32 rows are 40,000 bytes; the "GPU" has 1,000 free.
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1_000, 10**9))
+    X = np.ones((1_000, 10))
+    with pytest.raises(MemoryError, match=r"\(1000, 10\) as float32.*device='cpu'"):
+        BaseDeepClusterer._training_tensor(X, "cuda")
+
+
+def test_cuda_out_of_memory_while_copying_is_a_memory_error(monkeypatch):
+    # Free memory can shrink between the check and the copy (another process).
+    def out_of_memory(self, *args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (10**9, 10**9))
+    monkeypatch.setattr(torch.Tensor, "to", out_of_memory)
+    with pytest.raises(MemoryError, match="does not fit in the free memory of cuda"):
+        BaseDeepClusterer._training_tensor(np.ones((10, 3)), "cuda")
+
+
+class _Sentinel(Exception):
+    pass
+
+
+@pytest.mark.parametrize("make, X", [
+    (lambda: DEC(n_clusters=2), np.random.RandomState(0).rand(20, 4)),
+    (lambda: DeepCluster(n_clusters=2, n_pseudo_clusters=2, pca_dim=2),
+     np.random.RandomState(0).rand(20, 4)),
+    (lambda: MultiTaskRNNClusterer(n_clusters=2), np.random.RandomState(0).rand(20, 8, 3)),
+    (lambda: DeepSubspaceClustering(n_clusters=2), np.random.RandomState(0).rand(20, 4)),
+    (lambda: DeepMultimodalSubspaceClustering(n_clusters=2, modalities=[2, 2]),
+     np.random.RandomState(0).rand(20, 4)),
+], ids=["DEC", "DeepCluster", "MultiTaskRNNClusterer", "DeepSubspaceClustering",
+        "DeepMultimodalSubspaceClustering"])
+def test_every_estimator_moves_its_data_through_the_guard(monkeypatch, make, X):
+    def refuse(X, device):
+        raise _Sentinel
+
+    monkeypatch.setattr(BaseDeepClusterer, "_training_tensor", staticmethod(refuse))
+    with pytest.raises(_Sentinel):
+        make().fit(X)
