@@ -45,3 +45,17 @@ def test_split_empty_moves_half_of_a_donor():
 def test_too_few_samples():
     with pytest.raises(ValueError, match="n_samples=2 should be >= n_clusters=3"):
         torch_kmeans(torch.zeros(2, 2), 3, random_state=np.random.RandomState(0))
+
+
+def test_torch_kmeans_with_fewer_distinct_points_than_clusters():
+    # Two distinct points (one at the origin, where scaling a centroid cannot
+    # separate a split) and four clusters: k-means++ runs out of distances, the
+    # clusters then coincide, and every empty one must be refilled by splitting.
+    X = torch.tensor([[0.0, 0.0]] * 6 + [[1.0, 1.0]] * 2)
+    centers, labels = torch_kmeans(X, 4, n_init=3, random_state=np.random.RandomState(0))
+    assert torch.bincount(labels, minlength=4).min() > 0
+    # each centroid is the mean of its members, so it sits on one of the two points
+    for k in range(4):
+        assert torch.allclose(centers[k], X[labels == k].mean(0))
+    # points stay with centroids at their own location
+    assert torch.allclose(centers[labels], X)
