@@ -158,6 +158,31 @@ def test_bad_input():
         fitted.predict([rng.rand(5, 3), rng.rand(5, 1), rng.rand(5, 1)])
 
 
+@pytest.mark.parametrize("make, X, message", [
+    (lambda: DeepMultimodalSubspaceClustering(input_shapes=[(1, 3, 3), None], **TINY),
+     lambda r: [r.rand(30, 4, 4), r.rand(30, 4, 4)],
+     r"input shape \(1, 3, 3\) does not match images of shape \(4, 4\)"),
+    (lambda: DeepMultimodalSubspaceClustering(**{**TINY, "hidden_dims": ()},
+                                              fusion="intermediate"),
+     lambda r: [r.rand(30, 3), r.rand(30, 3)], "at least two encoder layers"),
+    (lambda: DeepMultimodalSubspaceClustering(fusion="late", **TINY),
+     lambda r: [r.rand(30, 4, 4), r.rand(30, 3)], "all modalities flat or all images"),
+    (lambda: DeepSubspaceClustering(input_shape=(1, 4, 4), conv_channels=(4, 8),
+                                    kernel_sizes=(3,), **TINY),
+     lambda r: r.rand(30, 16), "should have the same length"),
+    (lambda: DeepMultimodalSubspaceClustering(modality_weights=[1, 2, 3], **TINY),
+     lambda r: [r.rand(30, 3), r.rand(30, 2)], "3 entries for 2 modalities"),
+    (lambda: DeepMultimodalSubspaceClustering(modalities=[1, 2], **TINY),
+     lambda r: [r.rand(30, 3), r.rand(30, 2)], "not both"),
+    (lambda: DeepMultimodalSubspaceClustering(input_shapes=[None], **TINY),
+     lambda r: [r.rand(30, 3), r.rand(30, 2)], "input_shapes has 1 entries for 2"),
+], ids=["image-shape", "intermediate-one-layer", "flat-and-image", "kernel-sizes",
+        "modality-weights", "list-and-modalities", "input-shapes-count"])
+def test_inconsistent_architecture_is_a_clear_error(make, X, message):
+    with pytest.raises(ValueError, match=message):
+        make().fit(X(np.random.RandomState(0)))
+
+
 def test_self_expression_zero_diagonal():
     layer = SelfExpression(4, init=0.5)
     with torch.no_grad():
