@@ -48,8 +48,9 @@ def sliding_windows(recording, width, step=None, *, labels=None):
     >>> sliding_windows(rec, width=4, step=2).shape
     (4, 4, 2)
     """
-    rec = check_array(recording, ensure_2d=False, dtype=[np.float64, np.float32],
-                      input_name="recording")
+    # allow_nd so that a 3-D array gets the message below, which names the shapes
+    rec = check_array(recording, ensure_2d=False, allow_nd=True,
+                      dtype=[np.float64, np.float32], input_name="recording")
     if rec.ndim not in (1, 2):
         raise ValueError(
             f"recording must be 1-D (n_timesteps,) or 2-D (n_timesteps, n_channels), "

@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from skdeepcluster.datasets import load_fashion_mnist
+from skdeepcluster.datasets import load_basic_motions, load_fashion_mnist, make_subspaces
 
 
 def _write_idx(path, array):
@@ -62,3 +62,12 @@ def test_missing_folder_names_the_package(tmp_path, monkeypatch):
     monkeypatch.delenv("SKDEEPCLUSTER_FASHION_MNIST", raising=False)
     with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
         load_fashion_mnist(data_home=str(tmp_path / "nowhere"))
+
+
+def test_bad_arguments_name_the_problem():
+    with pytest.raises(ValueError, match="split must be 'train', 'test' or None, got 'val'"):
+        load_basic_motions(split="val")
+    with pytest.raises(ValueError, match="subspace_dim=5 should be <= n_features=4"):
+        make_subspaces(20, n_features=4, subspace_dim=5)
+    with pytest.raises(ValueError, match="n_samples=2 should be >= n_subspaces=3"):
+        make_subspaces(2, n_subspaces=3)

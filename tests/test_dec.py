@@ -135,6 +135,8 @@ def test_custom_autoencoder(blobs):
               **{**FAST, "hidden_dims": (99,)}).fit(blobs[0])
     assert dec.transform(blobs[0]).shape == (len(blobs[0]), 2)
     assert torch.equal(module.enc.weight, before), "the user's module must not be trained in place"
+    with pytest.raises(ValueError, match="needs the built-in MLP autoencoder"):
+        DEC(n_clusters=3, autoencoder=module, pretrain="stacked_denoising", **FAST).fit(blobs[0])
 
 
 def test_warns_when_clusters_are_lost(blobs):

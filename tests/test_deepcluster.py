@@ -87,6 +87,8 @@ def test_custom_backbone_and_sobel(digits):
     dc = DeepCluster(**{**IMAGE, "backbone": backbone, "pca_dim": 12}).fit(X)
     assert dc.pca_mean_.shape == (12,)
     assert dc.net_.module_.backbone is not backbone  # copied, the user's module untouched
+    with pytest.raises(ValueError, match=r"features of shape \(n, d\); got \(2, 4, 2, 2\)"):
+        DeepCluster(**{**IMAGE, "backbone": nn.Conv2d(1, 4, 4, stride=4)}).fit(X)
     sob = DeepCluster(**{**IMAGE, "sobel": True, "n_epochs": 1}).fit(X)
     assert isinstance(sob.net_.module_.backbone.sobel, SobelFilter)
     assert sob.predict(X[:10]).shape == (10,)

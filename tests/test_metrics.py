@@ -21,6 +21,8 @@ def test_accuracy_counts_unmatched_clusters_as_errors():
 def test_accuracy_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="same length"):
         cluster_accuracy([0, 1], [0, 1, 1])
+    with pytest.raises(ValueError, match="empty"):
+        cluster_accuracy([], [])
 
 
 def test_scorers_work_in_grid_search_by_name_and_object():

@@ -135,6 +135,9 @@ def test_scaling_is_per_channel_and_applied_at_predict(windows):
     np.testing.assert_allclose([scaled.min(), scaled.max()], [0.0, 1.0])
     # predict scales with the fitted statistics: shifting the input changes the output
     assert not np.allclose(model.transform(X), model.transform(X + 1.0))
+    raw = MultiTaskRNNClusterer(n_clusters=3, **{**TINY, "max_iter": 0, "scaling": None}).fit(X)
+    np.testing.assert_array_equal(raw.channel_offset_, np.zeros(6))
+    np.testing.assert_array_equal(raw.channel_scale_, np.ones(6))
 
 
 def test_sensor_axes_layout_and_options(windows):
@@ -266,6 +269,8 @@ def test_sliding_windows():
         sliding_windows(rec, width=11)
     with pytest.raises(ValueError, match="labels must have shape"):
         sliding_windows(rec, width=4, labels=labels[:5])
+    with pytest.raises(ValueError, match="recording must be 1-D .* got a 3-D array"):
+        sliding_windows(np.zeros((10, 3, 2)), width=4)
 
 
 def test_load_basic_motions_splits():
