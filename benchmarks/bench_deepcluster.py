@@ -34,12 +34,16 @@ def scores(y, labels):
 
 
 def run_deepcluster(X, seed, args, n_pseudo):
-    settings = dict(n_clusters=10, n_pseudo_clusters=n_pseudo, input_shape=(1, 28, 28),
-                    conv_channels=tuple(args.conv_channels), feature_dim=args.feature_dim,
-                    pca_dim=args.pca_dim, n_epochs=args.epochs, batch_size=args.batch_size,
-                    augment=not args.no_augment, sobel=args.sobel,
-                    weight_decay=args.weight_decay, device=args.device,
-                    random_state=seed)
+    if args.defaults:
+        settings = dict(n_clusters=10, input_shape=(1, 28, 28), device=args.device,
+                        random_state=seed)
+    else:
+        settings = dict(n_clusters=10, n_pseudo_clusters=n_pseudo, input_shape=(1, 28, 28),
+                        conv_channels=tuple(args.conv_channels), feature_dim=args.feature_dim,
+                        pca_dim=args.pca_dim, n_epochs=args.epochs,
+                        batch_size=args.batch_size, augment=not args.no_augment,
+                        sobel=args.sobel, weight_decay=args.weight_decay,
+                        device=args.device, random_state=seed)
     model = DeepCluster(**settings)
     t = time.perf_counter()
     model.fit(X)
@@ -49,7 +53,9 @@ def run_deepcluster(X, seed, args, n_pseudo):
              for k in ("time_features", "time_pca", "time_kmeans", "time_train")}
     extra = {"epoch_seconds": epoch, "last_nmi_prev": round(float(h[-1, "nmi"]), 4),
              "train_loss": [round(float(v), 3) for v in h[:, "train_loss"]]}
-    return model.labels_, fit_s, {k: v for k, v in settings.items() if k != "random_state"}, extra
+    # every parameter, so that a --defaults run records what the defaults were
+    params = {k: v for k, v in model.get_params().items() if k not in ("random_state", "backbone")}
+    return model.labels_, fit_s, params, extra
 
 
 def run_dec(X, seed, args):
@@ -86,6 +92,9 @@ def main():
     p.add_argument("--sobel", action="store_true")
     p.add_argument("--dec-pretrain-epochs", type=int, default=50)
     p.add_argument("--dec-max-iter", type=int, default=2000)
+    p.add_argument("--defaults", action="store_true",
+                   help="DeepCluster with only n_clusters, input_shape, device and the seed "
+                        "(the estimator's defaults; the settings options are ignored)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()

@@ -32,21 +32,23 @@ class DeepCluster(BaseDeepClusterer):
     ----------
     n_clusters : int, default=8
         Number of clusters of the final clustering.
-    n_pseudo_clusters : int, default=100
-        Number of k-means clusters used as pseudo-labels during training. It may be
-        much larger than ``n_clusters``: the reference over-clusters (10,000
-        clusters for ImageNet's 1,000 classes).
+    n_pseudo_clusters : int, default=None
+        Number of k-means clusters used as pseudo-labels during training; None uses
+        ``n_clusters``. It may be much larger than ``n_clusters``: the reference
+        over-clusters (10,000 clusters for ImageNet's 1,000 classes). On 10,000
+        Fashion-MNIST images, 50 or 100 pseudo-clusters did about 0.02 NMI worse than
+        10 (``benchmarks/RESULTS_deepcluster.md``).
     input_shape : tuple of int, default=None
         ``(channels, height, width)`` or ``(height, width)`` of images: ``X`` may
         then be 4-D (or 3-D for one channel) images, or flat rows of
         ``prod(input_shape)`` features; the built-in backbone is a convnet. None:
         ``X`` is 2-D feature rows and the built-in backbone is an MLP.
-    conv_channels : array-like of int, default=(32, 64, 128)
+    conv_channels : array-like of int, default=(16, 32, 64)
         Channels of the convnet's ``Conv 3×3 → BatchNorm → ReLU → MaxPool`` blocks
         (images only).
     hidden_dims : array-like of int, default=(512, 256)
         Widths of the MLP's ``Linear → BatchNorm → ReLU`` layers (flat rows only).
-    feature_dim : int, default=256
+    feature_dim : int, default=128
         Size of the feature vector the built-in backbones end with.
     backbone : torch.nn.Module, default=None
         Use this module instead of the built-in backbones. It receives batches of
@@ -68,8 +70,10 @@ class DeepCluster(BaseDeepClusterer):
         the pseudo-labels: on 10,000 Fashion-MNIST images 32 beat 64 by about 0.05
         NMI (``benchmarks/RESULTS_deepcluster.md``). The reference keeps 256 of
         4,096 AlexNet features.
-    n_epochs : int, default=30
-        Number of epochs, each one k-means run followed by one pass of training.
+    n_epochs : int, default=10
+        Number of epochs, each one k-means run followed by one pass of training. On
+        Fashion-MNIST the pseudo-labels stop improving after a few epochs and then
+        oscillate; 20 or 30 epochs did no better than 10.
     lr : float, default=0.05
         Learning rate of SGD.
     momentum : float, default=0.9
@@ -154,7 +158,7 @@ class DeepCluster(BaseDeepClusterer):
 
     _parameter_constraints = {
         **BaseDeepClusterer._parameter_constraints,
-        "n_pseudo_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_pseudo_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "input_shape": ["array-like", None],
         "conv_channels": ["array-like"],
         "hidden_dims": ["array-like"],
@@ -176,16 +180,16 @@ class DeepCluster(BaseDeepClusterer):
         self,
         n_clusters=8,
         *,
-        n_pseudo_clusters=100,
+        n_pseudo_clusters=None,
         input_shape=None,
-        conv_channels=(32, 64, 128),
+        conv_channels=(16, 32, 64),
         hidden_dims=(512, 256),
-        feature_dim=256,
+        feature_dim=128,
         backbone=None,
         sobel=False,
         augment=True,
         pca_dim=32,
-        n_epochs=30,
+        n_epochs=10,
         lr=0.05,
         momentum=0.9,
         weight_decay=5e-4,
@@ -276,10 +280,10 @@ class DeepCluster(BaseDeepClusterer):
         X = self._validate_fit_data(self._flatten_images(X))
         self._check_row_size(X)
         n_samples = X.shape[0]
-        if n_samples < self.n_pseudo_clusters:
+        n_pseudo = self.n_clusters if self.n_pseudo_clusters is None else self.n_pseudo_clusters
+        if n_samples < n_pseudo:
             raise ValueError(
-                f"n_samples={n_samples} should be >= n_pseudo_clusters="
-                f"{self.n_pseudo_clusters}."
+                f"n_samples={n_samples} should be >= n_pseudo_clusters={n_pseudo}."
             )
         with self._fit_scope() as (rng, seed, device):
             X_t = self._training_tensor(X, device)
@@ -290,9 +294,9 @@ class DeepCluster(BaseDeepClusterer):
                     "the backbone produces."
                 )
             pca_dim = min(self.pca_dim, max(n_samples - 1, 1))
-            model = DeepClusterModel(backbone, feature_dim, self.n_pseudo_clusters,
+            model = DeepClusterModel(backbone, feature_dim, n_pseudo,
                                      input_shape=self._image_shape())
-            pseudo = PseudoLabelUpdate(self.n_pseudo_clusters, pca_dim, rng, self.batch_size)
+            pseudo = PseudoLabelUpdate(n_pseudo, pca_dim, rng, self.batch_size)
             net = make_net(
                 DeepClusterNet, model, phase="DeepCluster training", lr=self.lr,
                 max_epochs=self.n_epochs, batch_size=self.batch_size, device=device,

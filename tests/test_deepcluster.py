@@ -69,6 +69,13 @@ def test_history_records_nmi_timings_and_no_empty_cluster(blobs):
     assert dict(dc.net_.callbacks_)["pseudo_labels"].X_ is None
 
 
+def test_pseudo_clusters_default_to_n_clusters(blobs):
+    X, _ = blobs
+    dc = DeepCluster(**{**FLAT, "n_pseudo_clusters": None, "n_epochs": 2}).fit(X)
+    assert dc.net_.module_.head.out_features == 3
+    assert dc.history_[:, "n_nonempty"] == [3, 3]
+
+
 def test_quality_on_digits(digits):
     X, y = digits
     flat = DeepCluster(n_clusters=10, n_pseudo_clusters=50, hidden_dims=(256,), feature_dim=64,
