@@ -36,7 +36,8 @@ def scores(y, labels):
 
 
 def run_seed(X, y, seed, args):
-    common = dict(n_clusters=10, batch_size=args.batch_size, random_state=seed)
+    common = dict(n_clusters=10, batch_size=args.batch_size, random_state=seed,
+                  mixed_precision=args.mixed_precision)
     start, cpu = time.perf_counter(), time.process_time()
     pre = DEC(**common, pretrain_epochs=args.pretrain_epochs, pretrain_lr=args.pretrain_lr,
               pretrain_optimizer=args.pretrain_optimizer, max_iter=0).fit(X)
@@ -75,6 +76,8 @@ def main():
                         help="of the clustering phase (DEC-keras: sgd, --lr 0.01)")
     parser.add_argument("--batch-size", type=int, default=DEC().batch_size)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="DEC(mixed_precision=True): bfloat16 autocast in training")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.dataset == "digits":

@@ -13,6 +13,8 @@ phase.
   ``max_iter = epochs * batches per epoch``; wall seconds per epoch are skorch's
   ``history[:, 'dur']``, CPU seconds are taken at the same ``on_epoch_begin`` /
   ``on_epoch_end`` hooks.
+* ours-bf16 (only when listed in ``--impls``): the same, with ``mixed_precision=True``
+  (bfloat16 autocast in training).
 * bare: the same ``MLPAutoencoder`` and ``ClusteringModel`` modules trained by a
   hand-written loop: shuffled mini-batches by tensor indexing, MSE pretraining,
   then per clustering epoch one full-data P (as ours with ``update_interval='auto'``)
@@ -105,7 +107,8 @@ def worker_ours(args, X, y, rss_baseline):
     dec = DEC(n_clusters=N_CLUSTERS, hidden_dims=HIDDEN_DIMS, embedding_dim=EMBEDDING_DIM,
               pretrain_epochs=args.pretrain_epochs, max_iter=args.clustering_epochs * batches,
               tol=0.0, gamma=GAMMA if args.variant == "idec" else None, lr=1e-4,
-              batch_size=args.batch_size, device=args.device, random_state=args.seed)
+              batch_size=args.batch_size, device=args.device, random_state=args.seed,
+              mixed_precision=args.mixed_precision)
     if args.profile:
         import cProfile
 
@@ -125,7 +128,7 @@ def worker_ours(args, X, y, rss_baseline):
     assert dec.n_iter_ == args.clustering_epochs * batches, dec.n_iter_
     acc, nmi = _scores(y, dec.labels_)
     _emit({
-        "impl": "ours", "variant": args.variant,
+        "impl": "ours-bf16" if args.mixed_precision else "ours", "variant": args.variant,
         "pretrain_wall_per_epoch": sum(pre_dur) / len(pre_dur),
         "pretrain_cpu_per_epoch": statistics.fmean(cpu_epochs["AutoencoderNet"]),
         "clustering_wall_per_epoch": sum(clu_dur) / len(clu_dur),
@@ -267,6 +270,9 @@ def _launch(impl, variant, args, data, labels, env):
         env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
         if path:
             env["PYTHONPATH"] = os.pathsep.join(path)
+    elif impl == "ours-bf16":
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", "ours", *common,
+               "--mixed-precision"]
     else:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl, *common]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -331,14 +337,14 @@ def run_driver(args):
         results.setdefault(variant, {})[impl] = med
 
     ratios = {}
+    pairs = [("ours", "bare"), ("ours", "clustpy"), ("ours-bf16", "ours"),
+             ("ours-bf16", "bare"), ("ours-bf16", "clustpy")]
     for variant, by_impl in results.items():
-        if "ours" not in by_impl:
-            continue
-        for other in ("bare", "clustpy"):
-            if other not in by_impl:
+        for mine, other in pairs:
+            if mine not in by_impl or other not in by_impl:
                 continue
-            ratios.setdefault(variant, {})[f"ours/{other}"] = {
-                m: round(by_impl["ours"][m] / by_impl[other][m], 3)
+            ratios.setdefault(variant, {})[f"{mine}/{other}"] = {
+                m: round(by_impl[mine][m] / by_impl[other][m], 3)
                 for m in ("pretrain_wall_per_epoch", "pretrain_cpu_per_epoch",
                           "clustering_wall_per_epoch", "clustering_cpu_per_epoch",
                           "peak_rss_mib")}
@@ -387,7 +393,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu",
                         help="'cuda' on a GPU (all three implementations run there)")
-    parser.add_argument("--impls", default="ours,bare,clustpy")
+    parser.add_argument("--impls", default="ours,bare,clustpy",
+                        help="comma-separated, from ours, ours-bf16 (mixed_precision=True), "
+                             "bare, clustpy")
     parser.add_argument("--variants", default="dec,idec")
     parser.add_argument("--clustpy-python", default=CLUSTPY_PYTHON,
                         help="an interpreter with clustpy installed (e.g. python3 on the GPU machine)")
@@ -397,6 +405,7 @@ def main():
     parser.add_argument("--variant", choices=["dec", "idec"], help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--labels", help=argparse.SUPPRESS)
+    parser.add_argument("--mixed-precision", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="with --worker ours: write cProfile stats here")
     args = parser.parse_args()
     if args.worker:

@@ -36,14 +36,15 @@ def scores(y, labels):
 def run_deepcluster(X, seed, args, n_pseudo):
     if args.defaults:
         settings = dict(n_clusters=10, input_shape=(1, 28, 28), device=args.device,
-                        random_state=seed)
+                        mixed_precision=args.mixed_precision, random_state=seed)
     else:
         settings = dict(n_clusters=10, n_pseudo_clusters=n_pseudo, input_shape=(1, 28, 28),
                         conv_channels=tuple(args.conv_channels), feature_dim=args.feature_dim,
                         pca_dim=args.pca_dim, n_epochs=args.epochs,
                         batch_size=args.batch_size, augment=not args.no_augment,
                         sobel=args.sobel, weight_decay=args.weight_decay,
-                        device=args.device, random_state=seed)
+                        device=args.device, mixed_precision=args.mixed_precision,
+                        random_state=seed)
     model = DeepCluster(**settings)
     t = time.perf_counter()
     model.fit(X)
@@ -95,6 +96,8 @@ def main():
     p.add_argument("--defaults", action="store_true",
                    help="DeepCluster with only n_clusters, input_shape, device and the seed "
                         "(the estimator's defaults; the settings options are ignored)")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="DeepCluster(mixed_precision=True): bfloat16 autocast in training")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()

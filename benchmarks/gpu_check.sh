@@ -57,7 +57,7 @@ for stage in "$@"; do
     tests)  # the whole suite, estimators on device='auto' = cuda
         python3 -m pytest -q -n 8 -p no:cacheprovider $tests 2>&1 | tee "$out/tests.log" | tail -30 ;;
     speed)  # ours against a bare PyTorch loop and ClustPy on the same GPU
-        python3 benchmarks/bench_dec_speed.py --clustpy-python "${CLUSTPY_PYTHON:-python3}" $speed \
+        python3 benchmarks/bench_dec_speed.py --clustpy-python "${CLUSTPY_PYTHON:-python3}" --impls ours,ours-bf16,bare,clustpy $speed \
             > "$out/speed.json" 2> "$out/speed.log"; tail -8 "$out/speed.log" ;;
     quality)  # all 70,000 images: DEC/IDEC with the defaults; DeepCluster
         python3 benchmarks/bench_dec_quality.py --n-samples $n70k --seeds 0 $dec_epochs \

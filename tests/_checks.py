@@ -15,3 +15,19 @@ def assert_fit_leaves_global_rng_untouched(make_estimator, X):
     torch.rand(10)  # perturb the global RNGs: the result must not change
     np.random.rand(10)
     assert np.array_equal(make_estimator().fit(X).labels_, labels)
+
+
+def output_dtypes(fit, module_type):
+    """Dtypes of the outputs of every ``module_type`` module while ``fit()`` runs."""
+    seen = set()
+
+    def hook(module, args, out):
+        if isinstance(module, module_type):
+            seen.add(out.dtype)
+
+    handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    try:
+        fit()
+    finally:
+        handle.remove()
+    return seen

@@ -77,3 +77,13 @@ def test_every_estimator_moves_its_data_through_the_guard(monkeypatch, make, X):
     monkeypatch.setattr(BaseDeepClusterer, "_training_tensor", staticmethod(refuse))
     with pytest.raises(_Sentinel):
         make().fit(X)
+
+
+def test_mixed_precision_on_a_gpu_without_bfloat16_is_a_value_error(monkeypatch):
+    from skdeepcluster.training import autocast_bf16
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    with pytest.raises(ValueError, match="needs bfloat16 support"):
+        autocast_bf16("cuda", True)
+    with autocast_bf16("cuda", False):  # disabled: no check, no effect
+        pass

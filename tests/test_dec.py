@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _checks import output_dtypes
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
@@ -83,6 +84,34 @@ def test_idec_keeps_decoder_and_differs_from_dec(blobs, fitted):
     assert idec.net_.module_.keep_decoder and not fitted.net_.module_.keep_decoder
     assert not np.allclose(idec.transform(blobs[0]), fitted.transform(blobs[0]))
     assert adjusted_rand_score(blobs[1], idec.labels_) > 0.9
+
+
+@pytest.mark.parametrize("gamma", [None, 0.1])
+def test_mixed_precision_trains_in_bfloat16(blobs, gamma):
+    X, y = blobs
+    dec = DEC(n_clusters=3, random_state=0, gamma=gamma, mixed_precision=True, **FAST)
+    seen = output_dtypes(lambda: dec.fit(X), torch.nn.Linear)
+    assert torch.bfloat16 in seen
+    # weights, losses and public inference stay in full precision
+    assert all(p.dtype == torch.float64 for p in dec.net_.module_.parameters())
+    assert all(np.isfinite(dec.history_[:, "train_loss"]))
+    proba = dec.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert adjusted_rand_score(y, dec.labels_) > 0.9
+    plain = DEC(n_clusters=3, random_state=0, gamma=gamma, **FAST)
+    assert torch.bfloat16 not in output_dtypes(lambda: plain.fit(X), torch.nn.Linear)
+    assert not np.allclose(plain.transform(X), dec.transform(X))
+
+
+def test_student_t_head_compares_bfloat16_embeddings_in_float32():
+    from skdeepcluster.nn import StudentTHead
+
+    head = StudentTHead(torch.randn(4, 3, generator=torch.Generator().manual_seed(0)))
+    z = torch.randn(10, 3, generator=torch.Generator().manual_seed(1)).bfloat16()
+    q = head(z)
+    assert q.dtype == torch.float32
+    torch.testing.assert_close(q, head(z.float()), rtol=0, atol=0)
 
 
 def test_stacked_denoising_pretraining(blobs):

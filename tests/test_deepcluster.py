@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from _checks import output_dtypes
 from sklearn.datasets import make_blobs
 from sklearn.metrics import normalized_mutual_info_score
 from skorch.dataset import Dataset
@@ -86,6 +87,18 @@ def test_quality_on_digits(digits):
     assert normalized_mutual_info_score(y, conv.labels_) > 0.6
     # the epoch-to-epoch NMI of the pseudo-labels is recorded and far from random
     assert np.nanmean(conv.history_[:, "nmi"]) > 0.5
+
+
+def test_mixed_precision_trains_convnet_in_bfloat16(digits):
+    X, y = digits
+    params = {**IMAGE, "n_epochs": 8, "n_pseudo_clusters": 50, "augment": False}
+    dc = DeepCluster(**params, mixed_precision=True)
+    assert torch.bfloat16 in output_dtypes(lambda: dc.fit(X), nn.Conv2d)
+    assert all(p.dtype == torch.float64 for p in dc.net_.module_.parameters())
+    assert dc.transform(X[:5]).dtype == np.float64
+    assert normalized_mutual_info_score(y, dc.labels_) > 0.6
+    plain = DeepCluster(**{**params, "n_epochs": 1})
+    assert torch.bfloat16 not in output_dtypes(lambda: plain.fit(X[:300]), nn.Conv2d)
 
 
 def test_custom_backbone_and_sobel(digits):

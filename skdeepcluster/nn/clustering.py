@@ -25,9 +25,11 @@ class StudentTHead(nn.Module):
         self.alpha = float(alpha)
 
     def forward(self, z):
-        # the exact (non-matmul) distance keeps results independent of batch size
+        # the exact (non-matmul) distance keeps results independent of batch size;
+        # a bfloat16 embedding (mixed precision) is compared in the centers' precision
+        dtype = torch.promote_types(z.dtype, self.centers.dtype)
         dist2 = torch.cdist(
-            z, self.centers.to(z.dtype), compute_mode="donot_use_mm_for_euclid_dist"
+            z.to(dtype), self.centers.to(dtype), compute_mode="donot_use_mm_for_euclid_dist"
         ).pow(2)
         logits = -(self.alpha + 1.0) / 2.0 * torch.log1p(dist2 / self.alpha)
         # softmax of log-kernels == row-normalised kernels, without underflow

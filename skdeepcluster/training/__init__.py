@@ -9,7 +9,14 @@ from .deepcluster import (
     whiten,
 )
 from .iterators import TensorBatchIterator
-from .nets import AutoencoderNet, ClusteringNet, batched_apply, make_net
+from .nets import (
+    AutoencoderNet,
+    ClusteringNet,
+    MixedPrecisionNet,
+    autocast_bf16,
+    batched_apply,
+    make_net,
+)
 
 __all__ = [
     "AutoencoderNet",
@@ -17,10 +24,12 @@ __all__ = [
     "DeepClusterNet",
     "DivergenceGuard",
     "IterationLimit",
+    "MixedPrecisionNet",
     "PseudoLabelUpdate",
     "TargetDistributionUpdate",
     "TensorBatchIterator",
     "UniformClusterIterator",
+    "autocast_bf16",
     "batched_apply",
     "fit_whitening",
     "make_net",

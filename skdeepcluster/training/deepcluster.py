@@ -12,14 +12,13 @@ import time
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.utils import to_tensor
 from sklearn.metrics import normalized_mutual_info_score
 from torch.nn import functional as F
 
 from ..cluster_init import kmeans
-from .nets import batched_apply
+from .nets import MixedPrecisionNet, autocast_bf16, batched_apply
 
 __all__ = [
     "DeepClusterNet",
@@ -128,7 +127,7 @@ class UniformClusterIterator:
             yield X[rows], y[rows]
 
 
-class DeepClusterNet(NeuralNet):
+class DeepClusterNet(MixedPrecisionNet):
     """Cross-entropy of the classifier head against the current pseudo-labels.
 
     Fit with ``y = arange(n_samples)``: a batch's targets are looked up by sample
@@ -197,8 +196,9 @@ class PseudoLabelUpdate(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         t0 = self._clock(net)
-        feats = batched_apply(net.module_, self.X_, lambda m, x: m.features(x),
-                              self.batch_size, net.device)
+        with autocast_bf16(net.device, net.mixed_precision):
+            feats = batched_apply(net.module_, self.X_, lambda m, x: m.features(x),
+                                  self.batch_size, net.device).float()
         t1 = self._clock(net)
         z = whiten(feats, *fit_whitening(feats, self.pca_dim)).float()
         t2 = self._clock(net)

@@ -11,21 +11,68 @@ from .callbacks import DivergenceGuard
 from .iterators import TensorBatchIterator
 
 
-class AutoencoderNet(NeuralNet):
+def autocast_bf16(device, enabled):
+    """A context that runs ``device``'s matrix products in bfloat16 when ``enabled``.
+
+    ``torch.autocast`` keeps precision-sensitive ops (distances, softmax, losses) in
+    float32; disabled, it changes nothing.
+    """
+    device_type = torch.device(device).type
+    if enabled and device_type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(
+            "mixed_precision=True needs bfloat16 support, which this GPU lacks "
+            "(compute capability 8.0 or newer); use mixed_precision=False."
+        )
+    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def _to_float32(out):
+    if isinstance(out, tuple):
+        return tuple(_to_float32(o) for o in out)
+    if isinstance(out, torch.Tensor) and out.is_floating_point():
+        return out.float()
+    return out
+
+
+class MixedPrecisionNet(NeuralNet):
+    """A net whose training forward passes can run in mixed precision.
+
+    Parameters
+    ----------
+    mixed_precision : bool, default=False
+        Run the forward pass of every training step under bfloat16 autocast
+        (:func:`autocast_bf16`) and cast its outputs back to float32: losses,
+        gradients of the float32 weights and the optimiser stay float32.
+    """
+
+    def __init__(self, *args, mixed_precision=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mixed_precision = mixed_precision
+
+    def infer(self, x, **fit_params):
+        with autocast_bf16(self.device, self.mixed_precision):
+            out = self.forward_batch(to_tensor(x, device=self.device), **fit_params)
+        return _to_float32(out) if self.mixed_precision else out
+
+    def forward_batch(self, x, **fit_params):
+        """The module's output on one batch (what ``infer`` returns)."""
+        return self.module_(x, **fit_params)
+
+
+class AutoencoderNet(MixedPrecisionNet):
     """Trains any module with ``encode``/``decode`` to reconstruct its input.
 
     Fit with ``y=None``: the targets are the inputs themselves.
     """
 
-    def infer(self, x, **fit_params):
-        x = to_tensor(x, device=self.device)
+    def forward_batch(self, x, **fit_params):
         return self.module_.decode(self.module_.encode(x))
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return reconstruction_loss(self.module_, y_pred, to_tensor(X, device=self.device))
 
 
-class ClusteringNet(NeuralNet):
+class ClusteringNet(MixedPrecisionNet):
     """Trains a :class:`~skdeepcluster.nn.ClusteringModel` on KL(P‖Q).
 
     Fit with ``y = arange(n_samples)``: each batch carries its sample indices, so
