@@ -77,8 +77,9 @@ class BaseDeepClusterer(
     Notes
     -----
     Reproducibility: the same data and ``random_state`` give the same result with the
-    same torch version, device, thread count and kind of CPU. ``fit`` draws its randomness from
-    ``random_state`` only and restores the caller's global torch RNG state.
+    same torch version, device, thread count and kind of CPU. ``fit`` draws its
+    randomness from ``random_state`` only and restores the caller's global torch RNG
+    state.
     """
 
     _parameter_constraints = {
