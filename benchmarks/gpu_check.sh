@@ -16,6 +16,12 @@
 #   bash benchmarks/gpu_check.sh tests speed     # the test suite; ours / bare loop / ClustPy
 #   bash benchmarks/gpu_check.sh quality         # 70,000 images: DEC/IDEC defaults, DeepCluster
 #   bash benchmarks/gpu_check.sh keras           # 70,000 images: DEC/IDEC with DEC-keras's recipe
+#   DEADLINE=560 bash benchmarks/gpu_check.sh all   # all of it in one call of under 10 minutes
+#
+# `all` fits a lease of 15 minutes: the speed comparison runs alone first (its timings must
+# not share the GPU), then the tests, DeepCluster (5 seeds) and both DEC 70k runs run side by
+# side, each cut off DEADLINE seconds after the script started. Every job writes its lines as
+# it goes, so a job that is cut off still leaves what it finished.
 #
 # (no GPU has been lent yet, so the stages' times there are unknown; on this CPU they are
 # hours. Run one stage per call and keep what comes back.)
@@ -43,13 +49,19 @@ EOF
 
 if [ "${SMOKE:-0}" = 1 ]; then
     n70k=2000; dec_epochs="--pretrain-epochs 2 --max-iter 50"; keras_epochs="--pretrain-epochs 2 --max-iter 50"
+    keras_all="$keras_epochs"
     dc_epochs=2; dc_seeds=0; speed="--device cpu --n-samples 1000 --pretrain-epochs 1 --clustering-epochs 1 --repeats 1"
     tests="tests/test_datasets.py tests/test_metrics.py"
+    speed_all="$speed"
 else
     n70k=0; dec_epochs=""; keras_epochs="--pretrain-epochs 300 --max-iter 20000"
+    keras_all="--pretrain-epochs 300 --max-iter 8000"
     dc_epochs=10; dc_seeds="0 1 2"; speed="--device cuda --n-samples 10000 --pretrain-epochs 3 --clustering-epochs 3 --repeats 2"
     tests="tests"
+    speed_all="--device cuda --n-samples 10000 --pretrain-epochs 10 --clustering-epochs 10 --repeats 2"
 fi
+deadline=${DEADLINE:-560}
+until_deadline() { timeout $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) "$@"; }
 
 for stage in "$@"; do
     start=$SECONDS
@@ -69,6 +81,24 @@ for stage in "$@"; do
         python3 benchmarks/bench_dec_quality.py --n-samples $n70k --seeds 0 --batch-size 256 \
             --pretrain-optimizer sgd --pretrain-lr 1.0 --optimizer sgd --lr 0.01 $keras_epochs \
             > "$out/dec70k_keras.jsonl" 2>&1; tail -2 "$out/dec70k_keras.jsonl" ;;
+    all)  # speed alone, then the rest side by side; one thread set per job on the 16 cores
+        timeout 200 python3 benchmarks/bench_dec_speed.py \
+            --clustpy-python "${CLUSTPY_PYTHON:-python3}" --impls ours,ours-bf16,bare,clustpy \
+            $speed_all > "$out/speed.json" 2> "$out/speed.log"; tail -8 "$out/speed.log"
+        echo "== speed: $((SECONDS - start)) s" | tee -a "$out/machine.txt"
+        until_deadline python3 -m pytest -q -n 6 -p no:cacheprovider --tb=short -rf $tests \
+            > "$out/tests.log" 2>&1 &
+        until_deadline python3 benchmarks/bench_deepcluster.py --method deepcluster --defaults \
+            --n-samples $n70k --seeds 0 1 2 3 4 --threads 2 > "$out/deepcluster70k.jsonl" 2>&1 &
+        until_deadline python3 benchmarks/bench_dec_quality.py --n-samples $n70k --seeds 0 \
+            --threads 2 $dec_epochs > "$out/dec70k_defaults.jsonl" 2>&1 &
+        until_deadline python3 benchmarks/bench_dec_quality.py --n-samples $n70k --seeds 0 \
+            --threads 2 --batch-size 256 --pretrain-optimizer sgd --pretrain-lr 1.0 \
+            $keras_all > "$out/dec70k_keras.jsonl" 2>&1 &
+        wait
+        tail -n 3 "$out/tests.log" "$out/deepcluster70k.jsonl" "$out/dec70k_defaults.jsonl" \
+            "$out/dec70k_keras.jsonl"
+        nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv >> "$out/machine.txt" 2>&1 ;;
     *) echo "unknown stage $stage (tests, speed, quality, keras)"; exit 2 ;;
     esac
     echo "== $stage: $((SECONDS - start)) s" | tee -a "$out/stages.txt"
