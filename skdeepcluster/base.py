@@ -1,7 +1,8 @@
 """Shared estimator machinery: parameters, device, seeding, input checks, inference, tags."""
 
+import os
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from numbers import Integral
 
 import numpy as np
@@ -53,6 +54,34 @@ def torch_seed_scope(seed, device):
         yield
 
 
+@contextmanager
+def cuda_determinism(device):
+    """Make CUDA kernels deterministic for a ``with`` block, then restore the settings.
+
+    On a GPU, some kernels sum with atomic additions (``index_add_`` in k-means) and
+    cuDNN may pick a different convolution algorithm on each call, so two fits with
+    the same seed differ in the last bits and then in the labels. Within the block,
+    torch uses its deterministic kernels (``warn_only``: an op that has none warns
+    instead of failing) and cuDNN its deterministic algorithms. cuBLAS needs
+    ``CUBLAS_WORKSPACE_CONFIG`` for that (PyTorch's reproducibility notes); it is set
+    to ``:4096:8`` when the caller has not set it. On the CPU this does nothing.
+    """
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    saved = (torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled(),
+             torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[2:]
+
+
 def _device_memory_error(X32, device, free):
     return MemoryError(
         f"The training data, {X32.shape} as float32 ({X32.nbytes / 2**30:.2f} GiB), does "
@@ -77,9 +106,10 @@ class BaseDeepClusterer(
     Notes
     -----
     Reproducibility: the same data and ``random_state`` give the same result with the
-    same torch version, device, thread count and kind of CPU. ``fit`` draws its
+    same torch version, device, thread count and kind of CPU or GPU. ``fit`` draws its
     randomness from ``random_state`` only and restores the caller's global torch RNG
-    state.
+    state. On a GPU, a fit with a ``random_state`` runs torch's deterministic kernels
+    (see :func:`cuda_determinism`).
     """
 
     _parameter_constraints = {
@@ -107,12 +137,16 @@ class BaseDeepClusterer(
 
         Yields ``(rng, seed, device)``: a numpy ``RandomState`` for everything drawn
         on the numpy side (k-means seeds), the integer that seeded torch (reuse it
-        for DataLoader generators), and the resolved device string.
+        for DataLoader generators), and the resolved device string. With a
+        ``random_state`` on a GPU, CUDA kernels are made deterministic for the fit
+        (:func:`cuda_determinism`), so that the same seed gives the same labels there
+        too; without one, the fit keeps the faster defaults.
         """
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        with torch_seed_scope(seed, device):
+        determinism = nullcontext() if self.random_state is None else cuda_determinism(device)
+        with torch_seed_scope(seed, device), determinism:
             yield rng, seed, device
 
     @staticmethod

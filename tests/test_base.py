@@ -1,5 +1,8 @@
 """The machinery every estimator shares: device resolution and the training tensor."""
 
+import os
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +14,7 @@ from skdeepcluster import (
     DeepSubspaceClustering,
     MultiTaskRNNClusterer,
 )
-from skdeepcluster.base import BaseDeepClusterer, resolve_device
+from skdeepcluster.base import BaseDeepClusterer, cuda_determinism, resolve_device
 
 
 def test_auto_device_follows_cuda_availability(monkeypatch):
@@ -87,3 +90,49 @@ def test_mixed_precision_on_a_gpu_without_bfloat16_is_a_value_error(monkeypatch)
         autocast_bf16("cuda", True)
     with autocast_bf16("cuda", False):  # disabled: no check, no effect
         pass
+
+
+def _determinism_flags():
+    return (torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(),
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+
+
+def test_cuda_determinism_is_scoped_to_the_block(monkeypatch):
+    # The GPU suite showed two same-seed fits differing on CUDA (atomic sums,
+    # cuDNN algorithm choice); the scope must switch torch to deterministic kernels
+    # there and give the caller's settings back afterwards, also after an error.
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    before = _determinism_flags()
+    with cuda_determinism("cpu"):
+        assert _determinism_flags() == before
+    assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    with pytest.raises(RuntimeError, match="inside"):
+        with cuda_determinism("cuda:0"):
+            assert _determinism_flags() == (True, True, True, False)
+            assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+            raise RuntimeError("inside")
+    assert _determinism_flags() == before
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")
+    with cuda_determinism("cuda"):
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
+
+
+def test_fit_is_deterministic_on_cuda_only_with_a_random_state(monkeypatch):
+    # Record which device the scope was entered with (the resolved 'auto': cpu in
+    # CI, cuda on a GPU machine, where this suite also runs).
+    import skdeepcluster.base as base
+
+    entered = []
+
+    @contextmanager
+    def spy(device):
+        entered.append(device)
+        yield
+
+    monkeypatch.setattr(base, "cuda_determinism", spy)
+    X = np.random.RandomState(0).rand(30, 4)
+    DEC(n_clusters=2, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=1, max_iter=2,
+        random_state=0).fit(X)
+    DEC(n_clusters=2, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=1, max_iter=2).fit(X)
+    assert entered == [resolve_device("auto")]
