@@ -23,8 +23,13 @@
 # side, each cut off DEADLINE seconds after the script started. Every job writes its lines as
 # it goes, so a job that is cut off still leaves what it finished.
 #
-# (no GPU has been lent yet, so the stages' times there are unknown; on this CPU they are
-# hours. Run one stage per call and keep what comes back.)
+# Measured on an H200 in session 9 (benchmarks/RESULTS.md, "Session 9"): one speed run
+# (one implementation, one variant) takes 15-22 s, mostly process and CUDA start-up, so
+# the 16 runs of `speed` need about 300 s alone; `all` gives them SPEED_S=200 s (about 9
+# runs). In `all`, the suite took 129 s beside the other jobs, DeepCluster 18-32 s per
+# seed, the DEC defaults run 308 s, and the DEC-keras pretraining 302 s (its clustering
+# phases did not fit before DEADLINE=545). With 15 minutes of device time, two calls fit:
+# `speed` alone, and `all` with SPEED_S=0.
 #
 # Logs and JSON lines land in $OUT (the device tool brings them back), else in
 # benchmarks/out/gpu. SMOKE=1 shrinks every run so that the script itself can be
@@ -52,13 +57,11 @@ if [ "${SMOKE:-0}" = 1 ]; then
     keras_all="$keras_epochs"
     dc_epochs=2; dc_seeds=0; speed="--device cpu --n-samples 1000 --pretrain-epochs 1 --clustering-epochs 1 --repeats 1"
     tests="tests/test_datasets.py tests/test_metrics.py"
-    speed_all="$speed"
 else
     n70k=0; dec_epochs=""; keras_epochs="--pretrain-epochs 300 --max-iter 20000"
     keras_all="--pretrain-epochs 300 --max-iter 8000"
-    dc_epochs=10; dc_seeds="0 1 2"; speed="--device cuda --n-samples 10000 --pretrain-epochs 3 --clustering-epochs 3 --repeats 2"
+    dc_epochs=10; dc_seeds="0 1 2"; speed="--device cuda --n-samples 10000 --pretrain-epochs 10 --clustering-epochs 10 --repeats 2"
     tests="tests"
-    speed_all="--device cuda --n-samples 10000 --pretrain-epochs 10 --clustering-epochs 10 --repeats 2"
 fi
 deadline=${DEADLINE:-560}
 until_deadline() { timeout $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) "$@"; }
@@ -82,9 +85,11 @@ for stage in "$@"; do
             --pretrain-optimizer sgd --pretrain-lr 1.0 --optimizer sgd --lr 0.01 $keras_epochs \
             > "$out/dec70k_keras.jsonl" 2>&1; tail -2 "$out/dec70k_keras.jsonl" ;;
     all)  # speed alone, then the rest side by side; one thread set per job on the 16 cores
-        timeout 200 python3 benchmarks/bench_dec_speed.py \
-            --clustpy-python "${CLUSTPY_PYTHON:-python3}" --impls ours,ours-bf16,bare,clustpy \
-            $speed_all > "$out/speed.json" 2> "$out/speed.log"; tail -8 "$out/speed.log"
+        if [ "${SPEED_S:-200}" -gt 0 ]; then
+            timeout "${SPEED_S:-200}" python3 benchmarks/bench_dec_speed.py \
+                --clustpy-python "${CLUSTPY_PYTHON:-python3}" --impls ours,ours-bf16,bare,clustpy \
+                $speed > "$out/speed.json" 2> "$out/speed.log"; tail -8 "$out/speed.log"
+        fi
         echo "== speed: $((SECONDS - start)) s" | tee -a "$out/machine.txt"
         until_deadline python3 -m pytest -q -n 6 -p no:cacheprovider --tb=short -rf $tests \
             > "$out/tests.log" 2>&1 &
