@@ -93,9 +93,12 @@ def test_mixed_precision_on_a_gpu_without_bfloat16_is_a_value_error(monkeypatch)
 
 
 def _determinism_flags():
+    import torch.utils.deterministic
+
     return (torch.are_deterministic_algorithms_enabled(),
             torch.is_deterministic_algorithms_warn_only_enabled(),
-            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
+            torch.utils.deterministic.fill_uninitialized_memory)
 
 
 def test_cuda_determinism_is_scoped_to_the_block(monkeypatch):
@@ -109,7 +112,7 @@ def test_cuda_determinism_is_scoped_to_the_block(monkeypatch):
     assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
     with pytest.raises(RuntimeError, match="inside"):
         with cuda_determinism("cuda:0"):
-            assert _determinism_flags() == (True, True, True, False)
+            assert _determinism_flags() == (True, True, True, False, False)
             assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
             raise RuntimeError("inside")
     assert _determinism_flags() == before
