@@ -324,6 +324,9 @@ def run_driver(args):
                           f"(cpu {res['clustering_cpu_per_epoch']:.2f}) "
                           f"acc {res['acc']:.3f} rss {res['peak_rss_kib'] / 1024:.0f}MiB "
                           f"[{time.perf_counter() - t0:.0f}s]", file=sys.stderr, flush=True)
+                    # the whole run too, so that a run cut off by a time limit keeps its
+                    # full-precision numbers (per-epoch lists included) in the log
+                    print("RUN_JSON " + json.dumps(res), file=sys.stderr, flush=True)
 
     results = {}
     for (impl, variant), reps in runs.items():
