@@ -64,10 +64,10 @@ def cuda_determinism(device):
     torch uses its deterministic kernels (``warn_only``: an op that has none warns
     instead of failing) and cuDNN its deterministic algorithms. cuBLAS needs
     ``CUBLAS_WORKSPACE_CONFIG`` for that (PyTorch's reproducibility notes); it is set
-    to ``:4096:8`` when the caller has not set it. Deterministic mode would also fill
-    every new tensor with NaN before use (a debugging aid that costs one kernel per
-    allocation); no code here reads memory before writing it, so that is switched off.
-    On the CPU this does nothing.
+    to ``:4096:8`` for the block when the caller has not set it. Deterministic mode
+    would also fill every new tensor with NaN before use (a debugging aid that costs
+    one kernel per allocation); no code here reads memory before writing it, so that
+    is switched off. On the CPU this does nothing.
     """
     if torch.device(device).type != "cuda":
         yield
@@ -78,6 +78,7 @@ def cuda_determinism(device):
              torch.is_deterministic_algorithms_warn_only_enabled(),
              torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
              torch_deterministic.fill_uninitialized_memory)
+    cublas_config_was_set = "CUBLAS_WORKSPACE_CONFIG" in os.environ
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
@@ -88,6 +89,8 @@ def cuda_determinism(device):
         torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[2:4]
         torch_deterministic.fill_uninitialized_memory = saved[4]
+        if not cublas_config_was_set:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
 
 
 def _device_memory_error(X32, device, free):

@@ -116,6 +116,7 @@ def test_cuda_determinism_is_scoped_to_the_block(monkeypatch):
             assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
             raise RuntimeError("inside")
     assert _determinism_flags() == before
+    assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
     monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")
     with cuda_determinism("cuda"):
         assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
