@@ -1,5 +1,6 @@
 """Shared estimator machinery: parameters, device, seeding, input checks, inference, tags."""
 
+import io
 import os
 import warnings
 from contextlib import contextmanager, nullcontext
@@ -93,6 +94,33 @@ def cuda_determinism(device):
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
 
 
+class _PickledModule:
+    """A torch module as ``torch.save`` bytes, and the device it was fitted on.
+
+    Pickling a module directly records CUDA storages that cannot be read back on a
+    machine without that GPU. ``torch.load`` with a ``map_location`` can: a model
+    fitted on a GPU then loads on the same GPU where there is one, else on the CPU
+    (with a warning), as skorch does for its nets.
+    """
+
+    def __init__(self, module):
+        buffer = io.BytesIO()
+        torch.save(module, buffer)
+        self.data = buffer.getvalue()
+        tensor = next(module.parameters(), None)
+        self.device = "cpu" if tensor is None else str(tensor.device)
+
+    def load(self):
+        device = torch.device(self.device)
+        if device.type == "cuda" and (not torch.cuda.is_available()
+                                      or (device.index or 0) >= torch.cuda.device_count()):
+            warnings.warn(
+                f"This model was fitted on {self.device}, which is not available here: its "
+                "network is loaded on the CPU.", UserWarning, stacklevel=3)
+            device = torch.device("cpu")
+        return torch.load(io.BytesIO(self.data), map_location=device, weights_only=False)
+
+
 def _device_memory_error(X32, device, free):
     return MemoryError(
         f"The training data, {X32.shape} as float32 ({X32.nbytes / 2**30:.2f} GiB), does "
@@ -130,6 +158,20 @@ class BaseDeepClusterer(
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
+
+    # ---- pickling ----------------------------------------------------------------
+    def __getstate__(self):
+        # fitted torch modules travel as torch.save bytes (see _PickledModule);
+        # skorch nets already pickle this way
+        state = super().__getstate__()
+        modules = {k: v for k, v in state.items() if isinstance(v, torch.nn.Module)}
+        if modules:
+            state = {**state, **{k: _PickledModule(v) for k, v in modules.items()}}
+        return state
+
+    def __setstate__(self, state):
+        state = {k: v.load() if isinstance(v, _PickledModule) else v for k, v in state.items()}
+        super().__setstate__(state)
 
     # ---- fitting -----------------------------------------------------------------
     def _validate_fit_data(self, X, **kwargs):

@@ -1,6 +1,8 @@
 """The machinery every estimator shares: device resolution and the training tensor."""
 
 import os
+import pickle
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -140,3 +142,37 @@ def test_fit_is_deterministic_on_cuda_only_with_a_random_state(monkeypatch):
         random_state=0).fit(X)
     DEC(n_clusters=2, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=1, max_iter=2).fit(X)
     assert entered == [resolve_device("auto")]
+
+
+def test_a_network_pickled_on_a_gpu_loads_on_the_cpu(monkeypatch):
+    # The pickle records the device the network was fitted on; on a machine without
+    # that GPU the network is loaded on the CPU, with a warning, and predicts the same.
+    X = np.random.RandomState(0).rand(40, 5)
+    model = DeepSubspaceClustering(n_clusters=2, hidden_dims=(8,), pretrain_epochs=3,
+                                   max_iter=3, device="cpu", random_state=0).fit(X)
+    state = model.__getstate__()
+    state["autoencoder_"].device = "cuda:0"  # as written on a GPU machine
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    restored = DeepSubspaceClustering.__new__(DeepSubspaceClustering)
+    with pytest.warns(UserWarning, match="fitted on cuda:0"):
+        restored.__setstate__(state)
+    assert next(restored.autoencoder_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: DEC(n_clusters=2, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=2,
+                max_iter=3, random_state=0),
+    lambda: DeepSubspaceClustering(n_clusters=2, hidden_dims=(8,), pretrain_epochs=3,
+                                   max_iter=3, random_state=0),
+], ids=["DEC", "DeepSubspaceClustering"])
+def test_a_model_fitted_on_the_default_device_unpickles_without_a_gpu(monkeypatch, make):
+    # Fitted on 'auto' (the GPU where the suite runs on one), loaded where CUDA is absent.
+    X = np.random.RandomState(0).rand(40, 5)
+    model = make().fit(X)
+    data, expected = pickle.dumps(model), model.predict(X)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "loaded on the CPU" on a GPU machine
+        restored = pickle.loads(data)
+    np.testing.assert_array_equal(restored.predict(X), expected)
