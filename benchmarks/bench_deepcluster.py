@@ -10,6 +10,7 @@ Example (the runs of RESULTS_deepcluster.md)::
     python benchmarks/bench_deepcluster.py --method kmeans --seeds 0 1 2 3 4
     python benchmarks/bench_deepcluster.py --method deepcluster --epochs 6 --n-pseudo 10 50 --seeds 0
     python benchmarks/bench_deepcluster.py --method dec --dec-pretrain-epochs 30 --dec-max-iter 1000 --seeds 0
+    python benchmarks/bench_deepcluster.py --method deepcluster --defaults --final-clustering spectral --seeds 0
 
 On a GPU, the full 70,000 images: add ``--n-samples 0``.
 """
@@ -37,6 +38,8 @@ def run_deepcluster(X, seed, args, n_pseudo):
     if args.defaults:
         settings = dict(n_clusters=10, input_shape=(1, 28, 28), device=args.device,
                         mixed_precision=args.mixed_precision, random_state=seed)
+        if args.final_clustering:
+            settings["final_clustering"] = args.final_clustering
     else:
         settings = dict(n_clusters=10, n_pseudo_clusters=n_pseudo, input_shape=(1, 28, 28),
                         conv_channels=tuple(args.conv_channels), feature_dim=args.feature_dim,
@@ -44,7 +47,7 @@ def run_deepcluster(X, seed, args, n_pseudo):
                         batch_size=args.batch_size, augment=not args.no_augment,
                         sobel=args.sobel, weight_decay=args.weight_decay,
                         device=args.device, mixed_precision=args.mixed_precision,
-                        random_state=seed)
+                        final_clustering=args.final_clustering or "kmeans", random_state=seed)
     model = DeepCluster(**settings)
     t = time.perf_counter()
     model.fit(X)
@@ -98,6 +101,8 @@ def main():
                         "(the estimator's defaults; the settings options are ignored)")
     p.add_argument("--mixed-precision", action="store_true",
                    help="DeepCluster(mixed_precision=True): bfloat16 autocast in training")
+    p.add_argument("--final-clustering", choices=["kmeans", "spectral"], default=None,
+                   help="DeepCluster's final_clustering (default: the estimator's)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()

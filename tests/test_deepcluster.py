@@ -6,6 +6,7 @@ import torch
 from _checks import output_dtypes
 from sklearn.datasets import make_blobs
 from sklearn.metrics import normalized_mutual_info_score
+from sklearn.neighbors import KNeighborsClassifier
 from skorch.dataset import Dataset
 from torch import nn
 
@@ -55,6 +56,40 @@ def test_predict_unseen_rows_nearest_centroid(blobs):
     dist = ((Z[:, None, :] - dc.cluster_centers_[None]) ** 2).sum(-1)
     np.testing.assert_array_equal(dc.predict(X[150:]), dist.argmin(1))
     assert dc.score(X[150:]) == pytest.approx(-dist.min(1).sum())
+
+
+def test_spectral_final_clustering(blobs, digits):
+    X, y = blobs
+    km = DeepCluster(**FLAT).fit(X[:150])
+    sp = DeepCluster(**FLAT, final_clustering="spectral").fit(X[:150])
+    # the same training, only the final step differs
+    np.testing.assert_array_equal(km.transform(X), sp.transform(X))
+    assert normalized_mutual_info_score(y[:150], sp.labels_) > 0.9
+    Z = sp.transform(X[:150])
+    means = np.stack([Z[sp.labels_ == k].mean(0) for k in range(3)])
+    np.testing.assert_allclose(sp.cluster_centers_, means)
+    # unseen rows: the majority label of their 10 nearest training rows
+    knn = KNeighborsClassifier(10).fit(Z, sp.labels_)
+    np.testing.assert_array_equal(sp.predict(X[150:]), knn.predict(sp.transform(X[150:])))
+    again = DeepCluster(**FLAT, final_clustering="spectral").fit(X[:150])
+    np.testing.assert_array_equal(sp.labels_, again.labels_)
+    # more neighbours than other rows: capped
+    few = DeepCluster(**{**FLAT, "n_pseudo_clusters": 3}, final_clustering="spectral",
+                      n_neighbors=500).fit(X[:20])
+    assert few.neighbors_.n_neighbors == 19 and few.predict(X[20:30]).shape == (10,)
+    # large data: the other eigensolver
+    X, y = make_blobs(6000, n_features=5, centers=3, random_state=0)
+    big = DeepCluster(**{**FLAT, "batch_size": 256, "n_epochs": 2},
+                      final_clustering="spectral").fit(X)
+    assert normalized_mutual_info_score(y, big.labels_) > 0.9
+    # real data: the k-NN graph separates digits better than k-means on the same features
+    # (NMI 0.814 with k-means)
+    params = dict(n_clusters=10, n_pseudo_clusters=50, hidden_dims=(256,), feature_dim=64,
+                  pca_dim=32, n_epochs=15, batch_size=128, random_state=0)
+    X, y = digits
+    sp = DeepCluster(**params, final_clustering="spectral").fit(X)
+    assert normalized_mutual_info_score(y, sp.labels_) > 0.83
+    assert np.mean(sp.predict(X) == sp.labels_) > 0.98
 
 
 def test_history_records_nmi_timings_and_no_empty_cluster(blobs):
@@ -160,6 +195,7 @@ def test_whitening_gives_unit_covariance():
         (dict(), np.full((20, 4), np.inf), "Input X contains infinity"),
         (dict(n_pseudo_clusters=30), np.zeros((20, 4)), r"n_samples=20 should be >= n_pseudo_clusters=30"),
         (dict(pca_dim=9), np.zeros((20, 4)), r"pca_dim=9 is larger than the 8 features"),
+        (dict(final_clustering="dbscan"), np.zeros((20, 4)), "final_clustering"),
     ],
 )
 def test_bad_input(params, X, message):
