@@ -135,9 +135,9 @@ class DeepCluster(BaseDeepClusterer):
     cluster_centers_ : ndarray of shape (n_clusters, `n_components_`)
         Centroids in the whitened, L2-normalised feature space (with
         ``final_clustering='spectral'``, the mean of each cluster's rows).
-    neighbors_ : sklearn.neighbors.KNeighborsClassifier
-        Only with ``final_clustering='spectral'``: the training rows' whitened
-        features and labels, which ``predict`` votes with.
+    neighbors_ : sklearn.neighbors.KNeighborsClassifier or None
+        With ``final_clustering='spectral'``: the training rows' whitened features
+        and labels, which ``predict`` votes with; None with ``'kmeans'``.
     n_components_ : int
         Dimensions kept by the final PCA.
     pca_mean_ : ndarray of shape (n_features_out_of_backbone,)
@@ -388,6 +388,7 @@ class DeepCluster(BaseDeepClusterer):
         self.pca_projection_ = projection.numpy()
         self.n_components_ = self.pca_projection_.shape[1]
         z = self._whiten(feats.numpy())
+        self.neighbors_ = None
         if self.final_clustering == "spectral":
             self._fit_spectral(z, rng)
             return

@@ -61,6 +61,7 @@ def test_predict_unseen_rows_nearest_centroid(blobs):
 def test_spectral_final_clustering(blobs, digits):
     X, y = blobs
     km = DeepCluster(**FLAT).fit(X[:150])
+    assert km.neighbors_ is None
     sp = DeepCluster(**FLAT, final_clustering="spectral").fit(X[:150])
     # the same training, only the final step differs
     np.testing.assert_array_equal(km.transform(X), sp.transform(X))
