@@ -15,6 +15,7 @@
 #
 #   bash benchmarks/gpu_check.sh tests speed     # the test suite; ours / bare loop / ClustPy
 #   bash benchmarks/gpu_check.sh quality         # 70,000 images: DEC/IDEC defaults, DeepCluster
+#                                                #   (defaults, k-means and spectral final step)
 #   bash benchmarks/gpu_check.sh keras           # 70,000 images: DEC/IDEC with DEC-keras's recipe
 #   DEADLINE=560 bash benchmarks/gpu_check.sh all   # all of it in one call of under 10 minutes
 #
@@ -29,7 +30,8 @@
 # runs). In `all`, the suite took 129 s beside the other jobs, DeepCluster 18-32 s per
 # seed, the DEC defaults run 308 s, and the DEC-keras pretraining 302 s (its clustering
 # phases did not fit before DEADLINE=545). With 15 minutes of device time, two calls fit:
-# `speed` alone, and `all` with SPEED_S=0.
+# `speed` alone, and `all` with SPEED_S=0. Since session 10 DeepCluster runs each seed
+# twice, with the k-means and the spectral final step (about 2x its session-9 time).
 #
 # Logs and JSON lines land in $OUT (the device tool brings them back), else in
 # benchmarks/out/gpu. SMOKE=1 shrinks every run so that the script itself can be
@@ -55,12 +57,12 @@ EOF
 if [ "${SMOKE:-0}" = 1 ]; then
     n70k=2000; dec_epochs="--pretrain-epochs 2 --max-iter 50"; keras_epochs="--pretrain-epochs 2 --max-iter 50"
     keras_all="$keras_epochs"
-    dc_epochs=2; dc_seeds=0; speed="--device cpu --n-samples 1000 --pretrain-epochs 1 --clustering-epochs 1 --repeats 1"
+    dc_seeds=0; speed="--device cpu --n-samples 1000 --pretrain-epochs 1 --clustering-epochs 1 --repeats 1"
     tests="tests/test_datasets.py tests/test_metrics.py"
 else
     n70k=0; dec_epochs=""; keras_epochs="--pretrain-epochs 300 --max-iter 20000"
     keras_all="--pretrain-epochs 300 --max-iter 8000"
-    dc_epochs=10; dc_seeds="0 1 2"; speed="--device cuda --n-samples 10000 --pretrain-epochs 10 --clustering-epochs 10 --repeats 2"
+    dc_seeds="0 1 2 3 4"; speed="--device cuda --n-samples 10000 --pretrain-epochs 10 --clustering-epochs 10 --repeats 2"
     tests="tests"
 fi
 deadline=${DEADLINE:-560}
@@ -77,9 +79,10 @@ for stage in "$@"; do
     quality)  # all 70,000 images: DEC/IDEC with the defaults; DeepCluster
         python3 benchmarks/bench_dec_quality.py --n-samples $n70k --seeds 0 $dec_epochs \
             > "$out/dec70k_defaults.jsonl" 2>&1; tail -2 "$out/dec70k_defaults.jsonl"
-        python3 benchmarks/bench_deepcluster.py --method deepcluster --n-samples $n70k \
-            --epochs $dc_epochs --n-pseudo 10 --seeds $dc_seeds --threads 8 \
-            > "$out/deepcluster70k.jsonl" 2>&1; tail -3 "$out/deepcluster70k.jsonl" ;;
+        for final in kmeans spectral; do
+            python3 benchmarks/bench_deepcluster.py --method deepcluster --defaults \
+                --final-clustering $final --n-samples $n70k --seeds $dc_seeds --threads 8
+        done > "$out/deepcluster70k.jsonl" 2>&1; tail -3 "$out/deepcluster70k.jsonl" ;;
     keras)  # all 70,000 images, DEC-keras's recipe: 300 epochs of SGD lr 1, clustering SGD 0.01
         python3 benchmarks/bench_dec_quality.py --n-samples $n70k --seeds 0 --batch-size 256 \
             --pretrain-optimizer sgd --pretrain-lr 1.0 --optimizer sgd --lr 0.01 $keras_epochs \
@@ -93,8 +96,10 @@ for stage in "$@"; do
         echo "== speed: $((SECONDS - start)) s" | tee -a "$out/machine.txt"
         until_deadline python3 -m pytest -q -n 6 -p no:cacheprovider --tb=short -rf $tests \
             > "$out/tests.log" 2>&1 &
-        until_deadline python3 benchmarks/bench_deepcluster.py --method deepcluster --defaults \
-            --n-samples $n70k --seeds 0 1 2 3 4 --threads 2 > "$out/deepcluster70k.jsonl" 2>&1 &
+        for final in kmeans spectral; do  # the same 5 trained networks, two final steps
+            until_deadline python3 benchmarks/bench_deepcluster.py --method deepcluster --defaults \
+                --final-clustering $final --n-samples $n70k --seeds $dc_seeds --threads 2
+        done > "$out/deepcluster70k.jsonl" 2>&1 &
         until_deadline python3 benchmarks/bench_dec_quality.py --n-samples $n70k --seeds 0 \
             --threads 2 $dec_epochs > "$out/dec70k_defaults.jsonl" 2>&1 &
         until_deadline python3 benchmarks/bench_dec_quality.py --n-samples $n70k --seeds 0 \
