@@ -94,7 +94,8 @@ class DeepCluster(BaseDeepClusterer):
         ``benchmarks/RESULTS_deepcluster.md``).
     n_init : int, default=10
         Number of k-means restarts of the final clustering (each epoch's k-means
-        runs once, with 20 iterations, as the reference).
+        runs once, with 20 iterations, as the reference); unused with
+        ``final_clustering='spectral'``.
     final_clustering : {'kmeans', 'spectral'}, default='kmeans'
         How the trained network's whitened features are clustered into
         ``n_clusters`` at the end. ``'kmeans'``: k-means, as the reference;
@@ -168,7 +169,8 @@ class DeepCluster(BaseDeepClusterer):
     Training runs in float32 on ``device``; after ``fit`` the network is cast to
     float64 so that results do not depend on batch composition. ``predict`` maps
     rows through the network, the stored whitening and L2 normalisation, to the
-    nearest centroid. The reference code has no ``predict``; this is the natural
+    nearest centroid (or, after a spectral final step, to the vote of their nearest
+    training rows). The reference code has no ``predict``; this is the natural
     inductive extension.
 
     References
