@@ -403,7 +403,7 @@ class DeepCluster(BaseDeepClusterer):
         """Spectral clustering of the k-NN graph of ``z``; a k-NN vote for ``predict``."""
         n_neighbors = min(self.n_neighbors, z.shape[0] - 1)
         # ARPACK's shift-invert mode factorises the graph Laplacian, which gets slow on
-        # large graphs: 520 s on 70,000 rows, where LOBPCG took 13 s (and matched it on
+        # large graphs: 257 s on 70,000 rows, where LOBPCG took 19 s (and matched it on
         # Fashion-MNIST features, NMI within 0.001). LOBPCG fails on tiny graphs.
         solver = "lobpcg" if z.shape[0] >= _LOBPCG_MIN_ROWS else "arpack"
         # 'cluster_qr' labels the spectral embedding without a k-means run
