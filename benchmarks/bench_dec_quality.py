@@ -10,7 +10,7 @@ Usage::
 
     python benchmarks/bench_dec_quality.py --seeds 0 1 2 3 4 --n-samples 10000
     # the DEC-keras pretraining recipe (SGD lr 1, momentum 0.9, batch 256)
-    python benchmarks/bench_dec_quality.py --seeds 0 1 2 3 4 --batch-size 256 \
+    python benchmarks/bench_dec_quality.py --seeds 0 1 2 3 4 --batch-size 256 --input-rms none \
         --pretrain-optimizer sgd --pretrain-lr 1 --pretrain-epochs 100 --max-iter 4000
 """
 
@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.preprocessing import StandardScaler
 
 from skdeepcluster import DEC
 from skdeepcluster.datasets import load_fashion_mnist
@@ -37,7 +38,7 @@ def scores(y, labels):
 
 def run_seed(X, y, seed, args):
     common = dict(n_clusters=10, batch_size=args.batch_size, random_state=seed,
-                  mixed_precision=args.mixed_precision)
+                  mixed_precision=args.mixed_precision, input_rms=args.input_rms)
     start, cpu = time.perf_counter(), time.process_time()
     pre = DEC(**common, pretrain_epochs=args.pretrain_epochs, pretrain_lr=args.pretrain_lr,
               pretrain_optimizer=args.pretrain_optimizer, max_iter=0).fit(X)
@@ -64,8 +65,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["fashion-mnist", "digits"],
                         default="fashion-mnist")
+    parser.add_argument("--digits-scale", choices=["unit", "raw", "standard"], default="unit",
+                        help="digits pixels / 16 (unit), as loaded (0-16), or standardised")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--n-samples", type=int, default=10000, help="0 = all 70,000")
+    parser.add_argument("--rms", type=float, default=None,
+                        help="multiply X by one scalar so that its root mean square is this")
+    parser.add_argument("--input-rms", type=lambda v: None if v == "none" else float(v),
+                        default=DEC().input_rms,
+                        help="DEC(input_rms=...): the root mean square DEC rescales X to; none: off")
     parser.add_argument("--pretrain-epochs", type=int, default=DEC().pretrain_epochs)
     parser.add_argument("--pretrain-lr", type=float, default=DEC().pretrain_lr)
     parser.add_argument("--pretrain-optimizer", choices=["adam", "sgd"],
@@ -82,9 +90,14 @@ def main():
     torch.set_num_threads(args.threads)
     if args.dataset == "digits":
         X, y = load_digits(return_X_y=True)
-        X = X / 16.0
+        if args.digits_scale == "unit":
+            X = X / 16.0
+        elif args.digits_scale == "standard":
+            X = StandardScaler().fit_transform(X)
     else:
         X, y = load_fashion_mnist(n_samples=args.n_samples or None, random_state=0)
+    if args.rms:
+        X = X * (args.rms / np.sqrt(np.mean(np.square(X, dtype=np.float64))))
     results = []
     for seed in args.seeds:
         results.append(run_seed(X, y, seed, args))

@@ -15,6 +15,9 @@ phase.
   ``on_epoch_end`` hooks.
 * ours-bf16 (only when listed in ``--impls``): the same, with ``mixed_precision=True``
   (bfloat16 autocast in training).
+* ours-nodet (only when listed): the same as ours, with the deterministic-kernel scope
+  that a seeded fit enters on CUDA (``skdeepcluster.base.cuda_determinism``) replaced by
+  a no-op, to time what reproducibility costs on a GPU (on a CPU the scope does nothing).
 * bare: the same ``MLPAutoencoder`` and ``ClusteringModel`` modules trained by a
   hand-written loop: shuffled mini-batches by tensor indexing, MSE pretraining,
   then per clustering epoch one full-data P (as ours with ``update_interval='auto'``)
@@ -34,6 +37,7 @@ Prints one JSON object on stdout (progress goes to stderr).
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -85,8 +89,11 @@ def worker_ours(args, X, y, rss_baseline):
     import torch
     from skorch import NeuralNet
 
+    import skdeepcluster.base
     from skdeepcluster import DEC
 
+    if args.no_determinism:
+        skdeepcluster.base.cuda_determinism = lambda device: contextlib.nullcontext()
     cpu_epochs = {}  # net class name -> [cpu seconds per epoch]
     wall_epochs = {}
     original_notify = NeuralNet.notify
@@ -128,7 +135,8 @@ def worker_ours(args, X, y, rss_baseline):
     assert dec.n_iter_ == args.clustering_epochs * batches, dec.n_iter_
     acc, nmi = _scores(y, dec.labels_)
     _emit({
-        "impl": "ours-bf16" if args.mixed_precision else "ours", "variant": args.variant,
+        "impl": ("ours-bf16" if args.mixed_precision else
+                 "ours-nodet" if args.no_determinism else "ours"), "variant": args.variant,
         "pretrain_wall_per_epoch": sum(pre_dur) / len(pre_dur),
         "pretrain_cpu_per_epoch": statistics.fmean(cpu_epochs["AutoencoderNet"]),
         "clustering_wall_per_epoch": sum(clu_dur) / len(clu_dur),
@@ -273,6 +281,9 @@ def _launch(impl, variant, args, data, labels, env):
     elif impl == "ours-bf16":
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", "ours", *common,
                "--mixed-precision"]
+    elif impl == "ours-nodet":
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", "ours", *common,
+               "--no-determinism"]
     else:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl, *common]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -341,7 +352,8 @@ def run_driver(args):
 
     ratios = {}
     pairs = [("ours", "bare"), ("ours", "clustpy"), ("ours-bf16", "ours"),
-             ("ours-bf16", "bare"), ("ours-bf16", "clustpy")]
+             ("ours-bf16", "bare"), ("ours-bf16", "clustpy"), ("ours-nodet", "ours"),
+             ("ours-nodet", "bare"), ("ours-nodet", "clustpy")]
     for variant, by_impl in results.items():
         for mine, other in pairs:
             if mine not in by_impl or other not in by_impl:
@@ -398,6 +410,7 @@ def main():
                         help="'cuda' on a GPU (all three implementations run there)")
     parser.add_argument("--impls", default="ours,bare,clustpy",
                         help="comma-separated, from ours, ours-bf16 (mixed_precision=True), "
+                             "ours-nodet (no deterministic CUDA kernels), "
                              "bare, clustpy")
     parser.add_argument("--variants", default="dec,idec")
     parser.add_argument("--clustpy-python", default=CLUSTPY_PYTHON,
@@ -409,6 +422,7 @@ def main():
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--labels", help=argparse.SUPPRESS)
     parser.add_argument("--mixed-precision", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-determinism", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="with --worker ours: write cProfile stats here")
     args = parser.parse_args()
     if args.worker:

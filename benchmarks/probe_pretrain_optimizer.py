@@ -47,11 +47,15 @@ def main():
                    help="denoising: dropout on the input during pretraining (0: plain)")
     p.add_argument("--n-samples", type=int, default=10000,
                    help="class-stratified subset (load_fashion_mnist, random_state=0); 0 = all")
+    p.add_argument("--rms", type=float, default=None,
+                   help="multiply X by one scalar so that its root mean square is this")
     p.add_argument("--save-embedding", default=None,
                    help="write the final embedding to this .npy file, for offline probes")
     args = p.parse_args()
     torch.set_num_threads(1)
     X, y = load_fashion_mnist(n_samples=args.n_samples or None, random_state=0)
+    if args.rms:
+        X = X * (args.rms / np.sqrt(np.mean(np.square(X, dtype=np.float64))))
     X = torch.as_tensor(X, dtype=torch.float32)
     torch.manual_seed(args.seed)
     ae = MLPAutoencoder(784, (500, 500, 2000), 10)
@@ -78,7 +82,8 @@ def main():
         lab = KMeans(10, n_init=20, random_state=args.seed).fit_predict(z)
         print(json.dumps({"recipe": args.recipe, "lr": recipe["lr"],
                           "warmup_epochs": args.warmup_epochs,
-                          "input_dropout": args.input_dropout, "seed": args.seed,
+                          "input_dropout": args.input_dropout, "rms": args.rms,
+                          "seed": args.seed,
                           "n_samples": len(y), "epochs": done,
                           "batch_size": args.batch_size,
                           "loss": round(float(net.history[-1, "train_loss"]), 5),

@@ -35,6 +35,18 @@ def _optimizer_kwargs(name):
     return {"optimizer": torch.optim.SGD, "optimizer__momentum": 0.9} if name == "sgd" else {}
 
 
+def _input_scale(X, target_rms):
+    """The scalar that brings the root mean square of ``X``'s entries to ``target_rms``
+    (1.0 when ``target_rms`` is None or ``X`` is all zeros)."""
+    if target_rms is None:
+        return 1.0
+    # in float64 and by blocks of rows: exact enough, and no full-size float64 copy
+    total = sum(float(np.square(X[i:i + 4096], dtype=np.float64).sum())
+                for i in range(0, len(X), 4096))
+    rms = math.sqrt(total / X.size)
+    return target_rms / rms if rms > 0 else 1.0
+
+
 class DEC(BaseDeepClusterer):
     """Deep Embedded Clustering, with an IDEC mode that keeps the decoder.
 
@@ -64,6 +76,18 @@ class DEC(BaseDeepClusterer):
         not redraw them). ``hidden_dims`` and ``embedding_dim`` are then ignored.
     alpha : float, default=1.0
         Degrees of freedom of the Student-t kernel.
+    input_rms : float or None, default=2.0
+        Multiply the data by one scalar, fitted on the training data, so that the
+        root mean square of its entries is ``input_rms``; ``predict``,
+        ``transform`` and ``score`` apply the same scalar. The model then does not
+        depend on the data's units: pixels in [0, 1] or in [0, 255] give the same
+        labels. The default network and learning rates train best at this order
+        of magnitude: on digits in [0, 1] (root mean square 0.48), DEC's mean
+        accuracy over three seeds was 0.849 at 2, against 0.812 on the data as
+        given and 0.828 / 0.821 at 1 / 4 (see the user guide). The DEC reference
+        code scales MNIST's 0–255 pixels by 0.02, a root mean square of about 1.7.
+        None: use ``X`` as given, e.g. to reproduce a recipe tuned for [0, 1] data
+        (an SGD learning rate is tied to the scale of the data).
     pretrain : {'autoencoder', 'stacked_denoising'}, default='autoencoder'
         ``'autoencoder'`` trains the whole autoencoder end to end.
         ``'stacked_denoising'`` first trains each layer greedily as a denoising
@@ -139,6 +163,8 @@ class DEC(BaseDeepClusterer):
         History of the end-to-end pretraining.
     net_ : ClusteringNet
         The trained skorch net; ``net_.module_`` holds the autoencoder and head.
+    input_scale_ : float
+        The scalar that ``input_rms`` multiplies the data by (1.0 when None).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -183,6 +209,7 @@ class DEC(BaseDeepClusterer):
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "autoencoder": [HasMethods(["encode", "decode"]), None],
         "alpha": [Interval(Real, 0, None, closed="neither")],
+        "input_rms": [Interval(Real, 0, None, closed="neither"), None],
         "pretrain": [StrOptions({"autoencoder", "stacked_denoising"})],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
@@ -206,6 +233,7 @@ class DEC(BaseDeepClusterer):
         embedding_dim=10,
         autoencoder=None,
         alpha=1.0,
+        input_rms=2.0,
         pretrain="autoencoder",
         pretrain_epochs=50,
         pretrain_lr=1e-3,
@@ -229,6 +257,7 @@ class DEC(BaseDeepClusterer):
         self.embedding_dim = embedding_dim
         self.autoencoder = autoencoder
         self.alpha = alpha
+        self.input_rms = input_rms
         self.pretrain = pretrain
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
@@ -255,7 +284,8 @@ class DEC(BaseDeepClusterer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data. Scale it first (e.g. to [0, 1] or unit variance).
+            Training data. Its overall scale does not matter (see ``input_rms``);
+            features on very different scales should be standardised first.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -270,8 +300,9 @@ class DEC(BaseDeepClusterer):
                 "pretrain='stacked_denoising' needs the built-in MLP autoencoder; "
                 "use pretrain='autoencoder' with a custom autoencoder."
             )
+        self.input_scale_ = _input_scale(X, self.input_rms)
         with self._fit_scope() as (rng, seed, device):
-            X_t = self._training_tensor(X, device)
+            X_t = self._training_tensor(X * self.input_scale_, device)
             autoencoder = self._build_autoencoder(X.shape[1])
             self.pretrain_history_ = self._pretrain(autoencoder, X_t, seed, device)
             self._fit_clustering(autoencoder, X_t, rng, seed, device)
@@ -344,6 +375,9 @@ class DEC(BaseDeepClusterer):
                                  self.batch_size, X.device)
 
     # ---- inference -----------------------------------------------------------------
+    def _validate_inference_data(self, X, **kwargs):
+        return super()._validate_inference_data(X, **kwargs) * self.input_scale_
+
     def _predict_proba(self, X):
         return self._apply(self.net_.module_, X, lambda m, x: m.soft_assign(x),
                            self.net_.device)

@@ -65,6 +65,32 @@ def test_predict_agrees_with_labels_and_works_on_unseen_rows(fitted, blobs):
     np.testing.assert_array_equal(fitted.predict(X_new[:7]), proba.argmax(1))
 
 
+def test_labels_do_not_depend_on_the_units_of_the_data(blobs, fitted):
+    """The default input_rms rescales X by one fitted scalar, so 100 * X gives the same model."""
+    X = blobs[0]
+    rms = np.sqrt(np.mean(X ** 2))
+    assert fitted.input_scale_ * rms == pytest.approx(DEC().input_rms)
+    scaled = DEC(n_clusters=3, random_state=0, **FAST).fit(100 * X)
+    assert scaled.input_scale_ == pytest.approx(fitted.input_scale_ / 100)
+    assert adjusted_rand_score(scaled.labels_, fitted.labels_) == 1.0
+    np.testing.assert_allclose(scaled.transform(100 * X), fitted.transform(X), atol=1e-3)
+    # predict and transform apply the fitted scalar to new data
+    np.testing.assert_array_equal(scaled.predict(100 * X), scaled.labels_)
+
+
+def test_input_rms_sets_the_scale_and_none_keeps_the_data(blobs):
+    X = blobs[0]
+    rms = np.sqrt(np.mean(X ** 2))
+    half = DEC(n_clusters=3, random_state=0, input_rms=0.5, **FAST).fit(X)
+    assert half.input_scale_ * rms == pytest.approx(0.5)
+    as_given = DEC(n_clusters=3, random_state=0, input_rms=None, **FAST).fit(X)
+    assert as_given.input_scale_ == 1.0
+    np.testing.assert_array_equal(as_given.predict(X), as_given.labels_)
+    # without the rescaling, the units of the data change the model
+    scaled = DEC(n_clusters=3, random_state=0, input_rms=None, **FAST).fit(100 * X)
+    assert not np.allclose(scaled.transform(100 * X), as_given.transform(X), atol=1e-3)
+
+
 def test_transform_and_score(fitted, blobs):
     X, _ = blobs
     Z = fitted.transform(X)
