@@ -301,12 +301,13 @@ class DEC(BaseDeepClusterer):
                 "pretrain='stacked_denoising' needs the built-in MLP autoencoder; "
                 "use pretrain='autoencoder' with a custom autoencoder."
             )
-        self.input_scale_ = _input_scale(X, self.input_rms)
+        scale = _input_scale(X, self.input_rms)
         with self._fit_scope() as (rng, seed, device):
-            X_t = self._training_tensor(X * self.input_scale_, device)
+            X_t = self._training_tensor(X if scale == 1.0 else X * scale, device)
             autoencoder = self._build_autoencoder(X.shape[1])
             self.pretrain_history_ = self._pretrain(autoencoder, X_t, seed, device)
             self._fit_clustering(autoencoder, X_t, rng, seed, device)
+        self.input_scale_ = scale
         self._warn_if_clusters_lost()
         return self
 
