@@ -69,8 +69,6 @@ def main():
                         help="digits pixels / 16 (unit), as loaded (0-16), or standardised")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--n-samples", type=int, default=10000, help="0 = all 70,000")
-    parser.add_argument("--rms", type=float, default=None,
-                        help="multiply X by one scalar so that its root mean square is this")
     parser.add_argument("--input-rms", type=lambda v: None if v == "none" else float(v),
                         default=DEC().input_rms,
                         help="DEC(input_rms=...): the root mean square DEC rescales X to; none: off")
@@ -96,8 +94,6 @@ def main():
             X = StandardScaler().fit_transform(X)
     else:
         X, y = load_fashion_mnist(n_samples=args.n_samples or None, random_state=0)
-    if args.rms:
-        X = X * (args.rms / np.sqrt(np.mean(np.square(X, dtype=np.float64))))
     results = []
     for seed in args.seeds:
         results.append(run_seed(X, y, seed, args))

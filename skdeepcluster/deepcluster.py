@@ -467,7 +467,7 @@ class DeepCluster(BaseDeepClusterer):
             Cluster labels.
         """
         z = self.transform(X)
-        if self.final_clustering == "spectral":
+        if self.neighbors_ is not None:  # fitted with the spectral final step
             return self.neighbors_.predict(z)
         return self._nearest_center(z)
 
