@@ -79,9 +79,10 @@ class DEC(BaseDeepClusterer):
     input_rms : float or None, default=2.0
         Multiply the data by one scalar, fitted on the training data, so that the
         root mean square of its entries is ``input_rms``; ``predict``,
-        ``transform`` and ``score`` apply the same scalar. The model then does not
+        ``transform`` and ``score`` apply the same scalar. DEC then does not
         depend on the data's units: pixels in [0, 1] or in [0, 255] give the same
-        labels. The default network and learning rates train best at this order
+        labels (IDEC's ``gamma`` still weighs the reconstruction error in the
+        data's units, as in the paper). The default network and learning rates train best at this order
         of magnitude: on digits in [0, 1] (root mean square 0.48), DEC's mean
         accuracy over ten seeds was 0.854 at 2 against 0.819 on the data as given;
         on Fashion-MNIST it was about the same (see the user guide). The DEC
@@ -108,7 +109,10 @@ class DEC(BaseDeepClusterer):
         Dropout rate of the greedy denoising layers.
     gamma : float, default=None
         None: DEC, the decoder is dropped after pretraining. A float: IDEC, the
-        loss is ``L_r + gamma * KL(P‖Q)``; 0.1 is the IDEC paper's value.
+        loss is ``L_r + gamma * KL(P‖Q)``; 0.1 is the IDEC paper's value, for
+        pixels in [0, 1]. ``L_r`` is the mean squared reconstruction error of X in
+        its own units, as in the paper (``input_rms`` rescales what the network
+        sees, not the objective), so the balance depends on the scale of X.
     lr : float, default=1e-3
         Learning rate of the clustering phase.
     optimizer : {'adam', 'sgd'}, default='adam'
@@ -306,7 +310,7 @@ class DEC(BaseDeepClusterer):
             X_t = self._training_tensor(X if scale == 1.0 else X * scale, device)
             autoencoder = self._build_autoencoder(X.shape[1])
             self.pretrain_history_ = self._pretrain(autoencoder, X_t, seed, device)
-            self._fit_clustering(autoencoder, X_t, rng, seed, device)
+            self._fit_clustering(autoencoder, X_t, rng, seed, device, scale)
         self.input_scale_ = scale
         self._warn_if_clusters_lost()
         return self
@@ -338,7 +342,7 @@ class DEC(BaseDeepClusterer):
                         device=device, **optimizer)
         return net.fit(X).history
 
-    def _fit_clustering(self, autoencoder, X, rng, seed, device):
+    def _fit_clustering(self, autoencoder, X, rng, seed, device, scale=1.0):
         n_samples = X.shape[0]
         z = batched_apply(autoencoder, X, lambda m, x: m.encode(x), self.batch_size, device)
         centers, _ = kmeans(z, self.n_clusters, n_init=self.n_init, random_state=rng,
@@ -354,7 +358,10 @@ class DEC(BaseDeepClusterer):
             ClusteringNet, model, phase="clustering", lr=self.lr,
             max_epochs=math.ceil(self.max_iter / batches_per_epoch), seed=seed + 1,
             device=device, callbacks=[("iteration_limit", limit), ("target", target)],
-            gamma=self.gamma, **self._clustering_optimizer(),
+            # IDEC's L_r in the units of the data as given, as in the paper: the
+            # rescaling conditions the network, it does not reweigh the objective
+            gamma=self.gamma, reconstruction_weight=1.0 / scale**2,
+            **self._clustering_optimizer(),
         )
         net.fit(X, torch.arange(n_samples, device=X.device))
         # keep the trained instance once in the pickle (skorch stores `module` and `module_`)

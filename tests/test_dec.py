@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdeepcluster import DEC
 from skdeepcluster.metrics import cluster_accuracy, get_scorer
+from skdeepcluster.nn.clustering import kl_clustering_loss, target_distribution
 
 FAST = dict(hidden_dims=(32,), embedding_dim=3, pretrain_epochs=15, max_iter=60, n_init=3,
             batch_size=16)
@@ -110,6 +111,29 @@ def test_idec_keeps_decoder_and_differs_from_dec(blobs, fitted):
     assert idec.net_.module_.keep_decoder and not fitted.net_.module_.keep_decoder
     assert not np.allclose(idec.transform(blobs[0]), fitted.transform(blobs[0]))
     assert adjusted_rand_score(blobs[1], idec.labels_) > 0.9
+
+
+def test_idec_measures_reconstruction_in_the_units_of_the_data(blobs):
+    """IDEC's loss is the paper's L_r + gamma * KL with L_r on X as given, not on the
+    rescaled X the network sees: input_rms conditions the network, it does not reweigh
+    the objective."""
+    X = 100 * blobs[0]
+    idec = DEC(n_clusters=3, random_state=0, gamma=0.1, **FAST).fit(X)
+    scale, net = idec.input_scale_, idec.net_
+    x = torch.as_tensor(X[:10] * scale)  # what the network sees
+    idx = torch.arange(10)
+    with torch.no_grad():
+        q, z, recon = net.module_(x)
+        p = target_distribution(q)
+        net.target_ = p  # fit drops P; these 10 rows' P stands in for it
+        loss = net.get_loss((q, z, recon), idx, X=x)
+        net.target_ = None
+        kl = kl_clustering_loss(q, p)
+    paper = torch.nn.functional.mse_loss(recon / scale, x / scale) + 0.1 * kl
+    assert loss.item() == pytest.approx(paper.item(), rel=1e-5)
+    # with the data as given, L_r is not reweighed
+    as_given = DEC(n_clusters=3, random_state=0, gamma=0.1, input_rms=None, **FAST).fit(X)
+    assert as_given.net_.reconstruction_weight == 1.0
 
 
 @pytest.mark.parametrize("gamma", [None, 0.1])

@@ -86,11 +86,15 @@ class ClusteringNet(MixedPrecisionNet):
         None: loss ``KL(P‖Q)`` (DEC). A float: ``L_r + gamma * KL(P‖Q)`` with the
         module's reconstruction loss ``L_r`` (IDEC, Guo et al., 2017); the module
         must keep its decoder.
+    reconstruction_weight : float, default=1.0
+        Factor on ``L_r``. An estimator that trains on rescaled inputs passes
+        ``1 / scale**2``, so that ``L_r`` is measured in the units of its input data.
     """
 
-    def __init__(self, *args, gamma=None, **kwargs):
+    def __init__(self, *args, gamma=None, reconstruction_weight=1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.gamma = gamma
+        self.reconstruction_weight = reconstruction_weight
 
     target_ = None
 
@@ -101,7 +105,8 @@ class ClusteringNet(MixedPrecisionNet):
         if self.gamma is None:
             return kl
         x = to_tensor(X, device=self.device)
-        return reconstruction_loss(self.module_.autoencoder, recon, x) + self.gamma * kl
+        recon_loss = reconstruction_loss(self.module_.autoencoder, recon, x)
+        return self.reconstruction_weight * recon_loss + self.gamma * kl
 
 
 def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed,
