@@ -4,8 +4,8 @@ Each argument group is ``NAME=FILE[,FILE...][@RUN]``: the JSON lines that
 ``bench_dec_quality.py`` printed, either one object per seed (its standard output) or
 one line per phase (its standard error); lines of the same seed are merged, summaries
 are skipped. With ``@RUN``, only lines whose ``"run"`` field is RUN are read (the raw
-files that hold several runs tag each line so). Prints, per setting, the mean ± std over seeds of ACC / NMI / ARI for
-AE + k-means, DEC and IDEC; then, for the seeds both settings ran, the mean ± std of
+files that hold several runs tag each line so). Prints, per setting, the mean ± std
+over seeds of ACC / NMI / ARI for AE + k-means, DEC and IDEC; then, for the seeds both settings ran, the mean ± std of
 the per-seed differences (second minus first) and on how many seeds the second was
 higher.
 

@@ -82,10 +82,11 @@ class DEC(BaseDeepClusterer):
         ``transform`` and ``score`` apply the same scalar. DEC then does not
         depend on the data's units: pixels in [0, 1] or in [0, 255] give the same
         labels (IDEC's ``gamma`` still weighs the reconstruction error in the
-        data's units, as in the paper). The default network and learning rates train best at this order
-        of magnitude: on digits in [0, 1] (root mean square 0.48), DEC's mean
-        accuracy over ten seeds was 0.854 at 2 against 0.819 on the data as given;
-        on Fashion-MNIST it was about the same (see the user guide). The DEC
+        data's units, as in the paper). The default network and learning rates
+        train best at this order of magnitude: on digits in [0, 1] (root mean
+        square 0.48), DEC's mean accuracy over ten seeds was 0.854 at 2 against
+        0.819 on the data as given; on Fashion-MNIST it was about the same (see
+        the user guide). The DEC
         reference code scales MNIST's 0–255 pixels by 0.02, a root mean square of
         about 1.7.
         None: use ``X`` as given, e.g. to reproduce a recipe tuned for [0, 1] data
