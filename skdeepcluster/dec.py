@@ -86,9 +86,8 @@ class DEC(BaseDeepClusterer):
         train best at this order of magnitude: on digits in [0, 1] (root mean
         square 0.48), DEC's mean accuracy over ten seeds was 0.854 at 2 against
         0.819 on the data as given; on Fashion-MNIST it was about the same (see
-        the user guide). The DEC
-        reference code scales MNIST's 0–255 pixels by 0.02, a root mean square of
-        about 1.7.
+        the user guide). The DEC reference code scales MNIST's 0–255 pixels by
+        0.02, a root mean square of about 1.7.
         None: use ``X`` as given, e.g. to reproduce a recipe tuned for [0, 1] data
         (an SGD learning rate is tied to the scale of the data).
     pretrain : {'autoencoder', 'stacked_denoising'}, default='autoencoder'
