@@ -5,9 +5,9 @@ Each argument group is ``NAME=FILE[,FILE...][@RUN]``: the JSON lines that
 one line per phase (its standard error); lines of the same seed are merged, summaries
 are skipped. With ``@RUN``, only lines whose ``"run"`` field is RUN are read (the raw
 files that hold several runs tag each line so). Prints, per setting, the mean ± std
-over seeds of ACC / NMI / ARI for AE + k-means, DEC and IDEC; then, for the seeds both settings ran, the mean ± std of
-the per-seed differences (second minus first) and on how many seeds the second was
-higher.
+over seeds of ACC / NMI / ARI for AE + k-means, DEC and IDEC; then, for the seeds both
+settings ran, the mean ± std of the per-seed differences (second minus first) and on
+how many seeds the second was higher.
 
     python benchmarks/paired_dec_quality.py none=a.jsonl,b.jsonl rms2=c.jsonl,d.jsonl
     python benchmarks/paired_dec_quality.py \

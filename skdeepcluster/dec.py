@@ -385,7 +385,9 @@ class DEC(BaseDeepClusterer):
 
     # ---- inference -----------------------------------------------------------------
     def _validate_inference_data(self, X, **kwargs):
-        return super()._validate_inference_data(X, **kwargs) * self.input_scale_
+        X = super()._validate_inference_data(X, **kwargs)
+        # as in fit: no copy of X when there is nothing to rescale
+        return X if self.input_scale_ == 1.0 else X * self.input_scale_
 
     def _predict_proba(self, X):
         return self._apply(self.net_.module_, X, lambda m, x: m.soft_assign(x),
