@@ -1,4 +1,4 @@
-"""Shared estimator machinery: parameters, device, seeding, input checks, inference, tags."""
+"""Shared estimator machinery: parameters, device, seeding, pickling, inference, tags."""
 
 import io
 import os
@@ -17,8 +17,8 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .nn.clustering import kl_clustering_loss, target_distribution
 from .training import batched_apply
 
 
@@ -121,24 +121,14 @@ class _PickledModule:
         return torch.load(io.BytesIO(self.data), map_location=device, weights_only=False)
 
 
-def _device_memory_error(X32, device, free):
-    return MemoryError(
-        f"The training data, {X32.shape} as float32 ({X32.nbytes / 2**30:.2f} GiB), does "
-        f"not fit in the free memory of {device} ({free / 2**30:.2f} GiB): training "
-        "keeps the whole array on the device. Fit on device='cpu', or on a subset of "
-        "the rows and predict the others."
-    )
-
-
 class BaseDeepClusterer(
     ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
 ):
     """Base class of the deep clustering estimators.
 
     It holds what every estimator shares: the common parameter constraints, the
-    device and seeding rules, input validation, float64 inference and the tags.
-    Subclasses implement ``_fit(X, rng, device)`` (returning ``self``) and the
-    inference guts. Training runs in float32; after ``fit`` the networks are cast
+    device and seeding rules, pickling of fitted torch modules, float64 inference
+    and the tags. Input checks live in :mod:`skdeepcluster.inputs`. Training runs in float32; after ``fit`` the networks are cast
     to float64, so that ``predict``/``transform`` do not depend on how rows are
     batched (float32 sums differ by ~1e-6 between batch sizes).
 
@@ -174,16 +164,6 @@ class BaseDeepClusterer(
         super().__setstate__(state)
 
     # ---- fitting -----------------------------------------------------------------
-    def _validate_fit_data(self, X, **kwargs):
-        """Validate training data and check it against ``n_clusters``."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32], **kwargs)
-        n_samples = X.shape[0]
-        if n_samples < self.n_clusters:
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
-            )
-        return X
-
     @contextmanager
     def _fit_scope(self):
         """Resolve the device and seed torch for one ``fit``.
@@ -201,27 +181,6 @@ class BaseDeepClusterer(
         determinism = nullcontext() if self.random_state is None else cuda_determinism(device)
         with torch_seed_scope(seed, device), determinism:
             yield rng, seed, device
-
-    @staticmethod
-    def _training_tensor(X, device):
-        """Return ``X`` as one float32 tensor on ``device``.
-
-        Training slices every batch out of this one copy (see
-        ``TensorBatchIterator``), so the whole array must fit on the device; a GPU
-        that cannot hold it gets a ``MemoryError`` that says so, not a CUDA
-        out-of-memory traceback from inside the first batch.
-        """
-        X32 = np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"])
-        dev = torch.device(device)
-        if dev.type != "cuda":
-            return torch.as_tensor(X32)
-        free, _ = torch.cuda.mem_get_info(dev)
-        if X32.nbytes > free:
-            raise _device_memory_error(X32, dev, free)
-        try:
-            return torch.as_tensor(X32).to(dev)
-        except torch.cuda.OutOfMemoryError as exc:
-            raise _device_memory_error(X32, dev, free) from exc
 
     def _warn_if_clusters_lost(self):
         """Warn when fewer distinct labels than ``n_clusters`` came out of training.
@@ -259,11 +218,6 @@ class BaseDeepClusterer(
         return self.fit(X).labels_
 
     # ---- inference ---------------------------------------------------------------
-    def _validate_inference_data(self, X, **kwargs):
-        """``check_is_fitted`` and ``validate_data(reset=False)`` for every public method."""
-        check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False, **kwargs)
-
     def _apply(self, module, X, fn, device):
         """Run ``fn(module, batch)`` over ``X`` in float64 and return numpy."""
         out = batched_apply(module, X, fn, self.batch_size, device, dtype=torch.float64)
@@ -276,3 +230,95 @@ class BaseDeepClusterer(
         # inference runs in float64 (see the class docstring)
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+
+class StudentTClusteringMixin:
+    """Inference of the estimators trained by DEC's clustering phase (DEC, the RNN).
+
+    The estimator defines ``_network_input(X)``, which validates new data and
+    scales it as in ``fit``, and stores the phase's result with
+    :meth:`_store_clustering`.
+    """
+
+    def _store_clustering(self, result):
+        """Fitted attributes from a :class:`~skdeepcluster.training.ClusteringResult`."""
+        self.net_ = result.net
+        self.history_ = result.net.history
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.cluster_centers_ = result.cluster_centers
+        self.labels_ = result.labels
+
+    def predict_proba(self, X):
+        """Soft assignments Q (Student-t kernel) of each sample to each cluster.
+
+        Parameters
+        ----------
+        X : array-like
+            New samples, shaped and scaled like the training data (see ``fit``).
+
+        Returns
+        -------
+        Q : ndarray of shape (n_samples, n_clusters)
+            Rows sum to one.
+        """
+        X = self._network_input(X)  # first: it raises NotFittedError when unfitted
+        return self._apply(self.net_.module_, X, lambda m, x: m.soft_assign(x),
+                           self.net_.device)
+
+    def predict(self, X):
+        """Cluster of each sample: the argmax of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like
+            New samples, shaped and scaled like the training data (see ``fit``).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster labels.
+        """
+        return self.predict_proba(X).argmax(axis=1)
+
+    def transform(self, X):
+        """Embed samples with the trained encoder.
+
+        Parameters
+        ----------
+        X : array-like
+            New samples, shaped and scaled like the training data (see ``fit``).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, embedding_dim)
+            Embeddings (float64).
+        """
+        X = self._network_input(X)
+        return self._apply(self.net_.module_, X, lambda m, x: m.autoencoder.encode(x),
+                           self.net_.device)
+
+    def score(self, X, y=None):
+        """Negative clustering loss ``-KL(P‖Q)`` on ``X`` (higher is better).
+
+        P is the sharpened target computed from Q over ``X``. Scores are comparable
+        between models with the same ``n_clusters``.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples, shaped and scaled like the training data (see ``fit``).
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-KL(P‖Q)``, averaged over samples.
+        """
+        q = torch.as_tensor(self.predict_proba(X))
+        return -float(kl_clustering_loss(q, target_distribution(q)))
+
+    @property
+    def _n_features_out(self):
+        return self.cluster_centers_.shape[1]

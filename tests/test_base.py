@@ -16,7 +16,9 @@ from skdeepcluster import (
     DeepSubspaceClustering,
     MultiTaskRNNClusterer,
 )
-from skdeepcluster.base import BaseDeepClusterer, cuda_determinism, resolve_device
+from skdeepcluster import inputs
+from skdeepcluster.base import cuda_determinism, resolve_device
+from skdeepcluster.inputs import training_tensor
 
 
 def test_auto_device_follows_cuda_availability(monkeypatch):
@@ -37,7 +39,7 @@ def test_unavailable_or_invalid_device_is_a_value_error(monkeypatch):
 
 def test_training_tensor_on_cpu_is_float32_and_equal():
     X = np.arange(12, dtype=np.float64).reshape(4, 3)
-    X_t = BaseDeepClusterer._training_tensor(X, "cpu")
+    X_t = training_tensor(X, "cpu")
     assert X_t.dtype == torch.float32 and X_t.device.type == "cpu"
     np.testing.assert_array_equal(X_t.numpy(), X)
 
@@ -47,7 +49,7 @@ def test_data_larger_than_free_gpu_memory_is_a_memory_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1_000, 10**9))
     X = np.ones((1_000, 10))
     with pytest.raises(MemoryError, match=r"\(1000, 10\) as float32.*device='cpu'"):
-        BaseDeepClusterer._training_tensor(X, "cuda")
+        training_tensor(X, "cuda")
 
 
 def test_cuda_out_of_memory_while_copying_is_a_memory_error(monkeypatch):
@@ -58,7 +60,7 @@ def test_cuda_out_of_memory_while_copying_is_a_memory_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (10**9, 10**9))
     monkeypatch.setattr(torch.Tensor, "to", out_of_memory)
     with pytest.raises(MemoryError, match="does not fit in the free memory of cuda"):
-        BaseDeepClusterer._training_tensor(np.ones((10, 3)), "cuda")
+        training_tensor(np.ones((10, 3)), "cuda")
 
 
 class _Sentinel(Exception):
@@ -79,7 +81,7 @@ def test_every_estimator_moves_its_data_through_the_guard(monkeypatch, make, X):
     def refuse(X, device):
         raise _Sentinel
 
-    monkeypatch.setattr(BaseDeepClusterer, "_training_tensor", staticmethod(refuse))
+    monkeypatch.setattr(inputs, "training_tensor", refuse)
     with pytest.raises(_Sentinel):
         make().fit(X)
 

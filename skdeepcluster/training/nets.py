@@ -109,6 +109,15 @@ class ClusteringNet(MixedPrecisionNet):
         return self.reconstruction_weight * recon_loss + self.gamma * kl
 
 
+def optimizer_kwargs(name):
+    """skorch arguments for an optimiser name.
+
+    ``'adam'``: :func:`make_net`'s default (fused Adam); ``'sgd'``: SGD with
+    momentum 0.9, as in the DEC paper.
+    """
+    return {"optimizer": torch.optim.SGD, "optimizer__momentum": 0.9} if name == "sgd" else {}
+
+
 def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed,
              verbose, callbacks=(), optimizer=torch.optim.Adam, shuffle=True, **kwargs):
     """Build a skorch net with the conventions every estimator follows.
@@ -140,8 +149,7 @@ def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed
     callbacks = list(callbacks) + [("divergence_guard", DivergenceGuard(phase))]
     if optimizer is torch.optim.Adam:
         # The fused kernel updates all parameters in one pass: the optimiser step of the
-        # default DEC network drops from about 16 to 4 ms per batch on one CPU thread
-        # (benchmarks/RESULTS_dec_speed.md).
+        # default DEC network drops from about 16 to 4 ms per batch on one CPU thread.
         kwargs.setdefault("optimizer__fused", True)
     if verbose:
         callbacks.append(("progress_bar", ProgressBar()))
