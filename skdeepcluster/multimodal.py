@@ -3,12 +3,8 @@
 from sklearn.utils._param_validation import StrOptions
 
 from . import inputs
-from ._subspace_base import (
-    _ATTRIBUTES_DOC,
-    _COMMON_PARAMS_DOC,
-    _NOTES_DOC,
-    SubspaceClusteringBase,
-)
+from ._subspace_base import SubspaceClusteringBase
+from ._subspace_docs import _ATTRIBUTES_DOC, _COMMON_PARAMS_DOC, _NOTES_DOC
 from .nn.subspace import FUSION_FUNCTIONS, FUSIONS
 
 

@@ -1,12 +1,8 @@
 """Deep subspace clustering network (DSC-Net) on one modality."""
 
 from . import inputs
-from ._subspace_base import (
-    _ATTRIBUTES_DOC,
-    _COMMON_PARAMS_DOC,
-    _NOTES_DOC,
-    SubspaceClusteringBase,
-)
+from ._subspace_base import SubspaceClusteringBase
+from ._subspace_docs import _ATTRIBUTES_DOC, _COMMON_PARAMS_DOC, _NOTES_DOC
 
 
 class DeepSubspaceClustering(SubspaceClusteringBase):
