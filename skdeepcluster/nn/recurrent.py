@@ -187,6 +187,11 @@ class ConditionalGRUDecoder(nn.Module):
     The first input is zeros. During training, with probability
     ``teacher_forcing`` a step reads the true previous target instead.
 
+    Steps whose inputs are known in advance (the first one, and runs of forced
+    steps) run as one call of the stacked ``torch.nn.GRU``; the others, which read
+    the previous output, step through the layers with the fused GRU cell on the same
+    weights. With ``teacher_forcing=1`` the whole sequence is one call.
+
     Parameters
     ----------
     n_channels : int
@@ -205,18 +210,51 @@ class ConditionalGRUDecoder(nn.Module):
 
         Returns a tensor of shape ``(batch, n_steps, n_channels)``.
         """
-        batch = h0.shape[1]
-        step_input = h0.new_zeros(batch, 1, self.out.out_features)
-        h, outputs = h0, []
-        for t in range(n_steps):
-            out, h = self.gru(step_input, h)
-            y = self.out(out)
+        batch, n_out = h0.shape[1], self.out.out_features
+        if n_steps == 0:
+            return h0.new_zeros(batch, 0, n_out)
+        # known[t]: step t's input does not depend on the outputs. With targets, draw
+        # t decides whether step t + 1 reads targets[:, t] (one draw per step, as many
+        # and in the same order as a draw before each step).
+        known = [True] + [False] * (n_steps - 1)
+        if targets is not None:
+            known[1:] = (torch.rand(n_steps) < teacher_forcing).tolist()[:-1]
+        chunks, h, y, t = [], h0, None, 0
+        while t < n_steps:
+            end = t + 1
+            while end < n_steps and known[end] == known[t]:
+                end += 1
+            if known[t]:
+                if t > 0:
+                    inputs = targets[:, t - 1 : end - 1]
+                else:  # zeros, then (forced steps) the targets
+                    inputs = h0.new_zeros(batch, 1, n_out)
+                    if end > 1:
+                        inputs = torch.cat([inputs, targets[:, : end - 1]], dim=1)
+                out, h = self.gru(inputs, h)
+                chunk = self.out(out)
+                y = chunk[:, -1]
+            else:
+                chunk, h, y = self._feedback(y, h, end - t)
+            chunks.append(chunk)
+            t = end
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)
+
+    def _feedback(self, y, h, n_steps):
+        """``n_steps`` steps that each read the previous output ``y`` (batch, n_out).
+
+        Returns the outputs (batch, n_steps, n_out), the state and the last output.
+        """
+        weights = self.gru.all_weights  # per layer [w_ih, w_hh, b_ih, b_hh]
+        states = list(h.unbind(0))
+        outputs = []
+        for _ in range(n_steps):
+            step_input = y
+            for layer, w in enumerate(weights):
+                step_input = states[layer] = torch.gru_cell(step_input, states[layer], *w)
+            y = F.linear(step_input, self.out.weight, self.out.bias)
             outputs.append(y)
-            forced = targets is not None and bool(torch.rand(()) < teacher_forcing)
-            step_input = targets[:, t : t + 1] if forced else y
-        if not outputs:
-            return h0.new_zeros(batch, 0, self.out.out_features)
-        return torch.cat(outputs, dim=1)
+        return torch.stack(outputs, dim=1), torch.stack(states), y
 
 
 class _BatchNorm1d(nn.BatchNorm1d):
