@@ -166,12 +166,15 @@ class BiConvGRUEncoder(nn.Module):
             last_layer = i == len(self.layers) - 1
             outputs, finals = [], []
             for direction, cell in enumerate(cells):
+                # unbind, not gates[:, t]: the backward of one unbind is one stack, that
+                # of n_steps selects n_steps zero-filled copies of all the gates
                 gates = cell.input_gates(x.flatten(0, 1)).unflatten(0, (batch, n_steps))
+                gates = gates.unbind(1)
                 h = x.new_zeros(batch, self.hidden_size, length)
                 steps = range(n_steps) if direction == 0 else range(n_steps - 1, -1, -1)
                 seq = [None] * n_steps
                 for t in steps:
-                    h = cell(gates[:, t], h)
+                    h = cell(gates[t], h)
                     seq[t] = h
                 finals.append(h)  # forward: after the last step; backward: after step 0
                 if not last_layer:
