@@ -150,11 +150,16 @@ class BiConvGRUEncoder(nn.Module):
         # every position of the spatial axis is a sequence of its own
         seq = x.permute(0, 3, 1, 2).reshape(batch * length, n_steps, channels)
         h0 = x.new_zeros(2 * len(self.layers), batch * length, self.hidden_size)
-        with warnings.catch_warnings():
-            # cuDNN copies the weights into its own buffer: they are the convolutions'
-            warnings.filterwarnings("ignore", message="RNN module weights are not part")
-            _, h_n = torch.gru(seq, h0, self.gru_weights(), True, len(self.layers),
-                               self.dropout.p, self.training, True, True)
+        args = (seq, h0, self.gru_weights(), True, len(self.layers), self.dropout.p,
+                self.training, True, True)  # biases, ..., bidirectional, batch_first
+        if seq.is_cuda:
+            with warnings.catch_warnings():
+                # cuDNN copies the weights, which are views of the convolutions' weights,
+                # into one buffer at every call (a few MB, on the device), with a warning
+                warnings.filterwarnings("ignore", message="RNN module weights are not part")
+                _, h_n = torch.gru(*args)
+        else:
+            _, h_n = torch.gru(*args)
         # h_n[-2:]: the last layer's forward state after the last step and backward
         # state after step 0, shape (2, batch * length, hidden)
         last = h_n[-2:].unflatten(1, (batch, length))
@@ -192,8 +197,9 @@ class ConditionalGRUDecoder(nn.Module):
 
     Steps whose inputs are known in advance (the first one, and runs of forced
     steps) run as one call of the stacked ``torch.nn.GRU``; the others, which read
-    the previous output, step through the layers with the fused GRU cell on the same
-    weights. With ``teacher_forcing=1`` the whole sequence is one call.
+    the previous output, step through the layers with ``torch.gru_cell`` (ATen's GRU
+    cell, a fused kernel on a GPU) on the same weights, no ``nn.GRU`` call per step.
+    With ``teacher_forcing=1`` the whole sequence is one call.
 
     Parameters
     ----------
