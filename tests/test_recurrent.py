@@ -118,7 +118,7 @@ def test_encoder_gru_weights_follow_torch_gru_order():
     encoder = _encoder(5, 3, 2, 0.0)
     gru = torch.nn.GRU(5, 6, 2, batch_first=True, bidirectional=True)
     weights = encoder.gru_weights()
-    assert [w.shape for w in weights] == [w.shape for w in gru._flat_weights]
+    assert [w.shape for w in weights] == [w.shape for ws in gru.all_weights for w in ws]
     # views of the parameters: the centre taps of the convolutions
     cell = encoder.layers[1][1]
     assert weights[12].data_ptr() == cell.input_conv.weight[:, :, 1].data_ptr()
