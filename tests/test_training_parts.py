@@ -62,21 +62,31 @@ def test_clustering_phase_finds_blobs_and_calls_refresh_before_each_pass():
     assert len(calls) <= n_updates + 2
 
 
-def test_recalibrated_norm_holds_the_eval_mode_statistics():
-    X, _ = make_sensor_windows(20, n_timesteps=8, n_channels=2, n_clusters=2, random_state=0)
-    X = torch.as_tensor(X, dtype=torch.float32)
+def test_recalibrated_norm_holds_the_exact_statistics_of_class_ordered_rows():
+    X, y = make_sensor_windows(64, n_timesteps=8, n_channels=2, n_clusters=2, random_state=0)
+    order = np.argsort(y, kind="stable")  # rows sorted by class: batches differ a lot
+    X = torch.as_tensor(X[order], dtype=torch.float32)
+    torch.manual_seed(0)
     ae = MultiTaskRecurrentAutoencoder(2, 8, 4, hidden_size=4, embedding_dim=3, num_layers=1)
-    recalibrate_embedding_norm(ae, X, batch_size=5)  # equal batches: mean of means
     norm = ae.embed_norm
-    assert ae.training and norm.momentum == 0.1
-    # the stored mean is that of the pre-norm embedding of all rows in eval mode
+    modes = [m.training for m in ae.modules()]
+    recalibrate_embedding_norm(ae, X, batch_size=16)
+    assert [m.training for m in ae.modules()] == modes and norm.momentum == 0.1
+    # the full-data mean and unbiased variance of the pre-norm embedding in eval mode
     captured = []
     hook = norm.register_forward_hook(lambda m, inp, out: captured.append(inp[0]))
     ae.eval()
     with torch.no_grad():
         ae.encode(X)
     hook.remove()
-    torch.testing.assert_close(norm.running_mean, captured[0].mean(0), atol=1e-5, rtol=1e-4)
+    h = captured[0].double()
+    torch.testing.assert_close(norm.running_mean, h.mean(0).float(), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(norm.running_var, h.var(0).float(), atol=1e-6, rtol=1e-5)
+    # the same statistics whatever the order of the rows and the batch size
+    before = norm.running_mean.clone(), norm.running_var.clone()
+    recalibrate_embedding_norm(ae, X[torch.randperm(64)], batch_size=7)
+    torch.testing.assert_close(norm.running_mean, before[0])
+    torch.testing.assert_close(norm.running_var, before[1])
 
 
 def test_knn_spectral_clustering_labels_blobs_and_votes_for_new_rows():
