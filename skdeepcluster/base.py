@@ -214,9 +214,11 @@ class BaseDeepClusterer(
 ):
     """Base class of the deep clustering estimators.
 
-    It holds what every estimator shares: the common parameter constraints, the
-    device and seeding rules, pickling of fitted torch modules, float64 inference
-    and the tags. Input checks live in :mod:`skdeepcluster.inputs`. Training runs in float32; after ``fit`` the networks are cast
+    It holds what every estimator shares: the common parameter constraints (and
+    ``_value_constraints``, the element values they cannot express), the device and
+    seeding rules, all-or-nothing ``fit`` (:func:`fit_context`), the warning on
+    degenerate data, pickling of fitted torch modules, float64 inference and the
+    tags. Input checks live in :mod:`skdeepcluster.inputs`. Training runs in float32; after ``fit`` the networks are cast
     to float64, so that ``predict``/``transform`` do not depend on how rows are
     batched (float32 sums differ by ~1e-6 between batch sizes).
 
@@ -352,7 +354,15 @@ class BaseDeepClusterer(
 
     # ---- inference ---------------------------------------------------------------
     def _apply(self, module, X, fn, device):
-        """Run ``fn(module, batch)`` over ``X`` in float64 and return numpy."""
+        """Run ``fn(module, batch)`` over ``X`` in float64 and return numpy.
+
+        Fitted modules stay in eval mode (``fit`` leaves them so), so inference
+        writes no module state and may run in several threads at once; a module
+        still in training mode (a model pickled by an earlier version) is switched
+        to eval mode for good.
+        """
+        if module.training:
+            module.eval()
         out = batched_apply(module, X, fn, self.batch_size, device, dtype=torch.float64)
         if isinstance(out, tuple):
             return tuple(o.cpu().numpy() for o in out)

@@ -10,13 +10,16 @@ check suite come for free) and returns what the estimator trains on:
 - :func:`check_windows`: 2-D univariate or 3-D ``(n, timesteps, channels)`` series,
   returned 3-D;
 - :func:`check_views`: one array or a list of arrays (modalities), returned as one
-  flat array and the shape of each view.
+  flat array and the shape of each view; the shape and column names of each view
+  are recorded at ``fit`` and checked at inference.
 
 With ``reset=True`` (in ``fit``) a function records the layout on the estimator and
 refuses fewer samples than clusters; with ``reset=False`` (in ``predict``,
 ``transform``, ``score``) it checks that the estimator is fitted and that ``X`` has
 the fitted layout. :func:`training_tensor` then moves the training array to the
-device, with a clear ``MemoryError`` when it does not fit.
+device, with a clear ``MemoryError`` when it does not fit and a ``ValueError`` when
+its values overflow float32. :func:`n_distinct_rows` counts distinct samples (for
+the warning on degenerate data).
 
 To add an input type, convert it in :func:`_as_array` (the first step of every
 function here) or add a ``check_*`` function beside these and call it from the

@@ -193,3 +193,9 @@ def test_a_model_fitted_on_the_default_device_unpickles_without_a_gpu(monkeypatc
         warnings.simplefilter("ignore", UserWarning)  # "loaded on the CPU" on a GPU machine
         restored = pickle.loads(data)
     np.testing.assert_array_equal(restored.predict(X), expected)
+
+
+def test_values_beyond_float32_are_an_overflow_error():
+    with pytest.raises(ValueError, match="up to 2e\\+39 .* beyond the range of float32"):
+        training_tensor(np.array([[1.0, -2e39]]), "cpu")
+    training_tensor(np.array([[1.0, 3e38]]), "cpu")  # within range

@@ -1,6 +1,7 @@
 """The training parts the estimators are wired from, each alone."""
 
 import numpy as np
+import pytest
 import torch
 from sklearn.metrics import adjusted_rand_score
 
@@ -96,3 +97,69 @@ def test_knn_spectral_clustering_labels_blobs_and_votes_for_new_rows():
     assert adjusted_rand_score(y, labels) == 1.0
     assert centers.shape == (3, 6) and set(labels) == {0, 1, 2}
     np.testing.assert_array_equal(vote.predict(X + 0.01), labels)
+
+
+def _guarded(losses, **kwargs):
+    """Feed ``losses`` (one per batch) to a DivergenceGuard; return the error, if any."""
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    from skdeepcluster.training import DivergenceGuard
+
+    guard = DivergenceGuard("test phase", ("lr", "coef_lr"), **kwargs)
+    net = SimpleNamespace(history=History())
+    net.history.new_epoch()
+    guard.on_train_begin(net)
+    for loss in losses:
+        net.history.new_batch()
+        net.history.record_batch("train_loss", loss)
+        try:
+            guard.on_batch_end(net, training=True, loss=loss)
+        except FloatingPointError as exc:
+            return exc
+    return None
+
+
+def test_divergence_guard_stops_on_non_finite_or_exploding_loss_only():
+    # healthy: falling, or rising by a few times its start (DEC's KL, the self-expression)
+    assert _guarded([1.0, 0.5, 0.1, 0.01]) is None
+    assert _guarded([0.2, 0.5, 10.0, 60.0, 5.0]) is None
+    assert _guarded([0.0, 1e-9, 1e-6]) is None  # the first positive loss is the start
+    error = _guarded([1.0, float("nan")])
+    assert "test phase: the loss became nan at epoch 1. Lower lr or coef_lr" in str(error)
+    error = _guarded([0.13, 5.0, 1e3, 1.8e9])
+    assert "the loss rose from 0.13 to 1.8e+09" in str(error)
+    assert _guarded([1.0, 9e3]) is None and _guarded([1.0, 2e4]) is not None
+
+
+def test_nets_stop_early_without_keyboard_interrupt_and_let_ctrl_c_through():
+    from skorch.callbacks import Callback
+
+    from skdeepcluster.training import AutoencoderNet, make_net
+    from skdeepcluster.training.callbacks import StopTraining
+
+    class Raise(Callback):
+        def __init__(self, exc, at):
+            self.exc, self.at, self.ended = exc, at, False
+
+        def on_batch_begin(self, net, training=False, **kwargs):
+            if training and len(net.history) == self.at:
+                raise self.exc
+
+        def on_train_end(self, net, **kwargs):
+            self.ended = True
+
+    X, _ = _blobs()
+    for exc, stops in ((StopTraining, True), (KeyboardInterrupt, False)):
+        callback = Raise(exc, at=2)
+        net = make_net(AutoencoderNet, MLPAutoencoder(6, (4,), 2), phase="test", lr=1e-3,
+                       max_epochs=5, batch_size=30, device="cpu", seed=0, verbose=0,
+                       callbacks=[("raise", callback)])
+        if stops:  # a normal end of training, after 1 epoch and a half
+            net.fit(X)
+            assert callback.ended and len(net.history) == 2
+        else:
+            with pytest.raises(KeyboardInterrupt):
+                net.fit(X)
+            assert not callback.ended
