@@ -139,8 +139,8 @@ def positive_ints(*, allow_empty=True):
         items = _items(value)
         return (items is not None and (allow_empty or len(items) > 0)
                 and all(_is_int(v) and v >= 1 for v in items))
-    what = "a sequence of positive ints" if allow_empty else "a non-empty sequence of positive ints"
-    return test, what
+    what = "a sequence of positive ints"
+    return test, what if allow_empty else f"a non-empty {what[2:]}"
 
 
 def nonnegative_weights():
@@ -218,9 +218,10 @@ class BaseDeepClusterer(
     ``_value_constraints``, the element values they cannot express), the device and
     seeding rules, all-or-nothing ``fit`` (:func:`fit_context`), the warning on
     degenerate data, pickling of fitted torch modules, float64 inference and the
-    tags. Input checks live in :mod:`skdeepcluster.inputs`. Training runs in float32; after ``fit`` the networks are cast
-    to float64, so that ``predict``/``transform`` do not depend on how rows are
-    batched (float32 sums differ by ~1e-6 between batch sizes).
+    tags. Input checks live in :mod:`skdeepcluster.inputs`. Training runs in
+    float32; after ``fit`` the networks are cast to float64, so that
+    ``predict``/``transform`` do not depend on how rows are batched (float32 sums
+    differ by ~1e-6 between batch sizes).
 
     Notes
     -----

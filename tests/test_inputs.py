@@ -90,6 +90,8 @@ def test_view_shape_reads_images_from_data_or_from_input_shape():
     assert inputs.view_shape((3, 4), None) == (1, 3, 4)
     with pytest.raises(ValueError, match="12 values in all"):
         inputs.view_shape((12,), (3, 5))
+    with pytest.raises(ValueError, match="positive integers"):
+        inputs.view_shape((12,), (2.5, 4.8))
 
 
 def test_input_scale_brings_the_root_mean_square_to_the_target():

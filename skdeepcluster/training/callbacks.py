@@ -44,9 +44,9 @@ def divergence_error(phase, cause, lr_params, epoch=None):
 def check_finite(values, phase, what, lr_params, epoch=None):
     """Raise :func:`divergence_error` when a tensor or array is not all finite.
 
-    For what a phase computes outside its losses (features, embeddings, the
-    self-expression matrix): the weights can overflow in the last step, after the
-    last loss was measured.
+    For what the losses do not show: the weights at the end of a phase (the last
+    step can overflow them after the last loss was measured), DeepCluster's
+    features before they are whitened and clustered.
     """
     finite = (bool(torch.isfinite(values).all()) if isinstance(values, torch.Tensor)
               else bool(np.isfinite(values).all()))
