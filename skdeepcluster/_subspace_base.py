@@ -11,11 +11,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import inputs
-from .base import BaseDeepClusterer
+from .base import BaseDeepClusterer, fit_context, positive_ints
 from .nn.subspace import MultimodalSubspaceAutoencoder
 from .spectral import spectral_labels, subspace_affinity
 from .training import fit_self_expression, pretrain_autoencoder
@@ -69,9 +68,11 @@ class SubspaceClusteringBase(BaseDeepClusterer):
         "n_landmarks": [Interval(Integral, 2, None, closed="left"), None],
         "max_memory_gb": [Interval(Real, 0, None, closed="neither"), None],
     }
+    _value_constraints = {"hidden_dims": positive_ints(), "conv_channels": positive_ints(),
+                          "kernel_sizes": positive_ints()}
 
     # ---- fit -----------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context
     def fit(self, X, y=None):
         """Pretrain the autoencoder(s), learn the self-expression C, and cluster its affinity.
 
@@ -88,6 +89,7 @@ class SubspaceClusteringBase(BaseDeepClusterer):
             Fitted estimator.
         """
         X, view_shapes = inputs.check_views(self, X, reset=True, multimodal=self._multimodal)
+        degenerate = self._warn_if_few_distinct_rows(X)
         shapes = self._resolve_shapes(X.shape[1], view_shapes)
         n_samples = X.shape[0]
         n_fit = n_samples if self.n_landmarks is None else min(self.n_landmarks, n_samples)
@@ -109,10 +111,11 @@ class SubspaceClusteringBase(BaseDeepClusterer):
                 device=device, verbose=self.verbose)
             self.n_iter_ = len(self.history_)
             # keep the autoencoder, not the net: C and its Adam state are n × n each
-            self.autoencoder_ = autoencoder.double()
+            # float64 and eval mode for good (inference writes no module state)
+            self.autoencoder_ = autoencoder.double().eval()
             self.modality_shapes_ = shapes
             self.landmark_indices_ = landmarks
-            self._cluster(rng, X, landmarks)
+            self._cluster(rng, X, landmarks, degenerate)
         return self
 
     def _check_memory(self, n_fit, n_samples):
@@ -158,8 +161,14 @@ class SubspaceClusteringBase(BaseDeepClusterer):
                                              fusion_function=self._fusion_function,
                                              weights=weights)
 
-    def _cluster(self, rng, X, landmarks):
-        """Affinity + spectral clustering on the landmarks; out-of-sample coding for the rest."""
+    def _cluster(self, rng, X, landmarks, degenerate=False):
+        """Affinity + spectral clustering on the landmarks; out-of-sample coding for the rest.
+
+        With fewer distinct rows than clusters (``degenerate``), spectral clustering
+        splits identical rows at random; every row is then labelled by the coding
+        rule of ``predict``, so that identical rows share a label and ``predict``
+        agrees with ``labels_``.
+        """
         self.affinity_ = subspace_affinity(
             self.coef_, self.n_clusters, threshold_ratio=self.threshold_ratio,
             subspace_dim=self.subspace_dim, affinity_power=self.affinity_power)
@@ -172,7 +181,9 @@ class SubspaceClusteringBase(BaseDeepClusterer):
                        * float(np.mean(np.sum(codes**2, 1))))
         self._residual_forms = classwise_residual_forms(codes, landmark_labels,
                                                         self.n_clusters, max(self.ridge_, 1e-12))
-        if len(landmarks) == X.shape[0]:
+        if degenerate:
+            self.labels_ = self._code_residuals(self._transform(X))[0]
+        elif len(landmarks) == X.shape[0]:
             self.labels_ = landmark_labels
         else:
             labels, _ = self._code_residuals(self._transform(X))

@@ -3,11 +3,10 @@
 import copy
 from numbers import Integral, Real
 
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import inputs
-from .base import BaseDeepClusterer, StudentTClusteringMixin
+from .base import BaseDeepClusterer, StudentTClusteringMixin, fit_context, positive_ints
 from .nn import MLPAutoencoder
 from .training import fit_dec_clustering, pretrain_autoencoder
 
@@ -194,6 +193,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "mixed_precision": ["boolean"],
     }
+    _value_constraints = {"hidden_dims": positive_ints()}
 
     def __init__(
         self,
@@ -246,7 +246,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         self.verbose = verbose
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context
     def fit(self, X, y=None):
         """Pretrain the autoencoder, initialise the centroids, and train the clustering.
 
@@ -265,6 +265,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         """
         X = inputs.check_rows(self, X, reset=True)
         self._check_pretrain_options()
+        degenerate = self._warn_if_few_distinct_rows(X)
         scale = inputs.input_scale(X, self.input_rms)
         with self._fit_scope() as (rng, seed, device):
             X_t = inputs.training_tensor(X if scale == 1.0 else X * scale, device)
@@ -284,7 +285,8 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
                 reconstruction_weight=1.0 / scale**2, **self._training_options(device))
         self._store_clustering(result)
         self.input_scale_ = scale
-        self._warn_if_clusters_lost()
+        if not degenerate:
+            self._warn_if_clusters_lost()
         return self
 
     def _check_pretrain_options(self):

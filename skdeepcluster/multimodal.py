@@ -4,6 +4,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from . import inputs
 from ._subspace_base import SubspaceClusteringBase
+from .base import nonnegative_weights, positive_ints
 from ._subspace_docs import _ATTRIBUTES_DOC, _COMMON_PARAMS_DOC, _NOTES_DOC
 from .nn.subspace import FUSION_FUNCTIONS, FUSIONS
 
@@ -56,7 +57,9 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
         list need no entry.
     modality_weights : array-like of float, default=None
         Per-modality weights of the reconstruction losses (and, with 'affinity', of
-        the self-expression losses), normalised to sum to one. None: equal.
+        the self-expression losses), normalised to sum to one: non-negative, not all
+        zero (a zero weight leaves that modality's reconstruction untrained). None:
+        equal.
     """ + _COMMON_PARAMS_DOC + """
     Attributes
     ----------""" + _ATTRIBUTES_DOC + """
@@ -95,6 +98,9 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
         "input_shapes": [list, tuple, None],
         "modality_weights": ["array-like", None],
     }
+    _value_constraints = {**SubspaceClusteringBase._value_constraints,
+                          "modalities": positive_ints(allow_empty=False),
+                          "modality_weights": nonnegative_weights()}
     _multimodal = True
 
     def __init__(self, n_clusters=8, *, fusion="late", fusion_function="concat",
@@ -152,7 +158,7 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
                 block_shapes = [(n_features,)]
             else:
                 sizes = [int(s) for s in self.modalities]
-                if any(s < 1 for s in sizes) or sum(sizes) != n_features:
+                if sum(sizes) != n_features:
                     raise ValueError(
                         f"modalities={list(self.modalities)} adds up to {sum(sizes)} "
                         f"columns, but X has {n_features}.")

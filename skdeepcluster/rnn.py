@@ -3,11 +3,10 @@
 import functools
 from numbers import Integral, Real
 
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import inputs
-from .base import BaseDeepClusterer, StudentTClusteringMixin
+from .base import BaseDeepClusterer, StudentTClusteringMixin, fit_context
 from .nn import MultiTaskRecurrentAutoencoder, recalibrate_embedding_norm
 from .preprocessing import channel_scaling
 from .training import fit_dec_clustering, pretrain_autoencoder
@@ -269,7 +268,7 @@ class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
         self.random_state = random_state
 
     # ---- fit -----------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context
     def fit(self, X, y=None):
         """Pretrain the multi-task autoencoder, initialise the centroids, train the clustering.
 
@@ -287,6 +286,7 @@ class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
         """
         X = inputs.check_windows(self, X, reset=True)
         self._check_layout()
+        degenerate = self._warn_if_few_distinct_rows(X)
         self.channel_offset_, self.channel_scale_ = channel_scaling(X, self.scaling)
         X = self._scale(X)
         # the batch-norm statistics of the embedding, measured in eval mode before
@@ -306,7 +306,8 @@ class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
                 update_interval=self.update_interval, tol=self.tol, n_init=self.n_init,
                 refresh=recalibrate, **self._training_options(device))
         self._store_clustering(result)
-        self._warn_if_clusters_lost()
+        if not degenerate:
+            self._warn_if_clusters_lost()
         return self
 
     def _check_layout(self):

@@ -25,6 +25,7 @@ def test_auto_device_follows_cuda_availability(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert resolve_device("auto") == "cuda"
     assert resolve_device("cuda:1") == "cuda:1"
 
@@ -35,6 +36,20 @@ def test_unavailable_or_invalid_device_is_a_value_error(monkeypatch):
         resolve_device("cuda")
     with pytest.raises(ValueError, match="not a valid torch device"):
         resolve_device("gpu0")
+
+
+@pytest.mark.parametrize("device, message", [
+    ("meta", "device='meta' cannot train"),
+    ("mps", "device='mps' is not supported"),
+    ("cuda:3", "cuda:3.*only 2 CUDA device"),
+])
+def test_devices_that_cannot_train_are_refused_by_name(monkeypatch, device, message):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ValueError, match=message):
+        resolve_device(device)
+    with pytest.raises(ValueError, match=message):  # before any training
+        DEC(n_clusters=2, device=device).fit(np.random.RandomState(0).rand(10, 3))
 
 
 def test_training_tensor_on_cpu_is_float32_and_equal():
@@ -178,3 +193,9 @@ def test_a_model_fitted_on_the_default_device_unpickles_without_a_gpu(monkeypatc
         warnings.simplefilter("ignore", UserWarning)  # "loaded on the CPU" on a GPU machine
         restored = pickle.loads(data)
     np.testing.assert_array_equal(restored.predict(X), expected)
+
+
+def test_values_beyond_float32_are_an_overflow_error():
+    with pytest.raises(ValueError, match="up to 2e\\+39 .* beyond the range of float32"):
+        training_tensor(np.array([[1.0, -2e39]]), "cpu")
+    training_tensor(np.array([[1.0, 3e38]]), "cpu")  # within range

@@ -90,6 +90,8 @@ def test_view_shape_reads_images_from_data_or_from_input_shape():
     assert inputs.view_shape((3, 4), None) == (1, 3, 4)
     with pytest.raises(ValueError, match="12 values in all"):
         inputs.view_shape((12,), (3, 5))
+    with pytest.raises(ValueError, match="positive integers"):
+        inputs.view_shape((12,), (2.5, 4.8))
 
 
 def test_input_scale_brings_the_root_mean_square_to_the_target():
@@ -98,3 +100,68 @@ def test_input_scale_brings_the_root_mean_square_to_the_target():
     assert np.sqrt(np.mean((X * scale) ** 2)) == pytest.approx(2.0)
     assert inputs.input_scale(X, None) == 1.0
     assert inputs.input_scale(np.zeros((3, 2)), 2.0) == 1.0
+
+
+def test_views_are_checked_one_by_one_at_inference():
+    a, b = np.ones((6, 3)), np.zeros((6, 2, 2))
+    est = _Est()
+    inputs.check_views(est, [a, b], reset=True, multimodal=True)
+    _fitted(est)
+    X, _ = inputs.check_views(est, [a + 1, b], reset=False, multimodal=True)
+    assert X.shape == (6, 7)
+    with pytest.raises(ValueError, match=r"Modality 0 has samples of shape \(4,\), but the "
+                                         r"model was fitted with samples of shape \(3,\)"):
+        inputs.check_views(est, [np.ones((6, 4)), np.ones((6, 3))], reset=False,
+                           multimodal=True)
+    with pytest.raises(ValueError, match=r"Modality 1 has samples of shape \(4, 1\)"):
+        inputs.check_views(est, [a, np.ones((6, 4, 1))], reset=False, multimodal=True)
+    # fitted on one array split by columns: the widths of the split are checked
+    est = _fitted(_Est())
+    inputs.check_views(est, np.ones((6, 7)), reset=True, multimodal=True)
+    est.modality_shapes_ = [(3,), (1, 2, 2)]
+    inputs.check_views(est, [a, b], reset=False, multimodal=True)
+    with pytest.raises(ValueError, match="Modality 0 has samples of shape"):
+        inputs.check_views(est, [b, a], reset=False, multimodal=True)
+
+
+def test_view_column_names_are_recorded_and_checked():
+    pd = pytest.importorskip("pandas")
+    a = pd.DataFrame(np.ones((6, 2)), columns=["x", "y"])
+    b = pd.DataFrame(np.zeros((6, 3)), columns=["p", "q", "r"])
+    est = _Est()
+    inputs.check_views(est, [a, b], reset=True, multimodal=True)
+    _fitted(est)
+    inputs.check_views(est, [a, b], reset=False, multimodal=True)
+    with pytest.raises(ValueError, match=r"modality 1 should match .* got \['q', 'p', 'r'\]"):
+        inputs.check_views(est, [a, b[["q", "p", "r"]]], reset=False, multimodal=True)
+    with pytest.warns(UserWarning, match="Modality 0 of X has no feature names"):
+        inputs.check_views(est, [a.to_numpy(), b], reset=False, multimodal=True)
+
+
+def test_a_list_of_1d_arrays_is_not_taken_for_rows_of_modalities():
+    views = [np.arange(5.0), np.arange(5.0) + 1]
+    with pytest.raises(ValueError, match=r"list of 2 1-D arrays.*x.reshape\(-1, 1\)"):
+        inputs.check_views(_Est(), views, reset=True, multimodal=True)
+    # a single-modality estimator reads it as rows, as scikit-learn does
+    X, _ = inputs.check_views(_Est(), views, reset=True, multimodal=False)
+    assert X.shape == (2, 5)
+
+
+def test_windows_without_timesteps_or_channels_are_refused():
+    with pytest.raises(ValueError, match="0 channels; windows need at least one"):
+        inputs.check_windows(_Est(), np.ones((4, 5, 0)), reset=True)
+
+
+def test_distinct_rows_are_counted_up_to_the_limit():
+    X = np.repeat(np.eye(3), 10, axis=0)  # 3 distinct rows, each 10 times
+    assert inputs.n_distinct_rows(X, at_most=2) == 2
+    assert inputs.n_distinct_rows(X, at_most=5) == 3
+    assert inputs.n_distinct_rows(np.zeros((50, 4)), at_most=3) == 1
+    assert inputs.n_distinct_rows(np.ones((7, 2, 3)), at_most=2) == 1  # windows, images
+
+
+def test_input_scale_handles_squares_beyond_float64():
+    X = np.random.RandomState(0).normal(size=(100, 3))
+    base = inputs.input_scale(X, 1.0)
+    for factor in (1e200, 1e-200):
+        assert inputs.input_scale(X * factor, 1.0) * factor == pytest.approx(base)

@@ -2,7 +2,7 @@
 training phases they share (autoencoder pretraining, DEC's clustering phase).
 """
 
-from .callbacks import DivergenceGuard, IterationLimit, TargetDistributionUpdate
+from .callbacks import DivergenceGuard, IterationLimit, StopTraining, TargetDistributionUpdate
 from .dec_clustering import ClusteringResult, fit_dec_clustering
 from .deepcluster import (
     DeepClusterNet,
@@ -17,6 +17,7 @@ from .nets import (
     AutoencoderNet,
     ClusteringNet,
     MixedPrecisionNet,
+    TrainingNet,
     autocast_bf16,
     batched_apply,
     make_net,
@@ -35,8 +36,10 @@ __all__ = [
     "MixedPrecisionNet",
     "PseudoLabelUpdate",
     "SelfExpressiveNet",
+    "StopTraining",
     "TargetDistributionUpdate",
     "TensorBatchIterator",
+    "TrainingNet",
     "UniformClusterIterator",
     "autocast_bf16",
     "batched_apply",

@@ -140,8 +140,9 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     net.fit(X, torch.arange(n_samples, device=X.device))
     # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
     net.module = ClusteringModel
-    # float64 from here on: inference does not depend on how rows are batched
-    net.module_.double()
+    # float64 from here on: inference does not depend on how rows are batched; eval mode
+    # for good: inference then never writes module state (thread-safe)
+    net.module_.double().eval()
     if refresh is not None:
         refresh(net.module_.autoencoder, X)
     q = batched_apply(net.module_, X, lambda m, x: m.soft_assign(x), batch_size, net.device,

@@ -18,6 +18,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from torch.nn import functional as F
 
 from ..cluster_init import kmeans
+from .callbacks import check_finite
 from .nets import MixedPrecisionNet, autocast_bf16, batched_apply, make_net
 
 __all__ = [
@@ -200,6 +201,7 @@ class PseudoLabelUpdate(Callback):
         with autocast_bf16(net.device, net.mixed_precision):
             feats = batched_apply(net.module_, self.X_, lambda m, x: m.features(x),
                                   self.batch_size, net.device).float()
+        check_finite(feats, "DeepCluster training", "the features", ("lr",), len(net.history))
         t1 = self._clock(net)
         z = whiten(feats, *fit_whitening(feats, self.pca_dim)).float()
         t2 = self._clock(net)
@@ -271,5 +273,6 @@ def train_deepcluster(model, X, *, n_pseudo_clusters, pca_dim, rng, seed, epochs
     net.fit(X, torch.arange(X.shape[0], device=device))
     # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
     net.module = type(model)
-    net.module_.double()
+    # float64 and eval mode for good: inference writes no module state (thread-safe)
+    net.module_.double().eval()
     return net

@@ -68,10 +68,11 @@ def pretrain_autoencoder(autoencoder, X, *, epochs, lr, batch_size, device, seed
                                   batch_size, device)
             layer = DenoisingLayer(autoencoder, i, corruption)
             make_net(AutoencoderNet, layer, phase=f"greedy pretraining of layer {i}", lr=lr,
-                     max_epochs=epochs, seed=seed + i + 1, **common).fit(codes)
+                     max_epochs=epochs, seed=seed + i + 1, lr_params=("pretrain_lr",),
+                     **common).fit(codes)
     net = make_net(AutoencoderNet, autoencoder, phase="autoencoder pretraining", lr=lr,
                    max_epochs=epochs, seed=seed, callbacks=step_decay(epochs, lr_decay),
-                   **common)
+                   lr_params=("pretrain_lr",), **common)
     if epochs == 0:
         net.initialize()
     else:

@@ -1,14 +1,13 @@
 """The self-expressive fine-tuning of DSC-Net / DMSC: its skorch net and the phase."""
 
 import torch
-from skorch import NeuralNet
 from skorch.utils import to_tensor
 
 from ..nn.subspace import SelfExpressiveAutoencoder, ridge_self_expression, self_expression_loss
-from .nets import make_net
+from .nets import TrainingNet, make_net
 
 
-class SelfExpressiveNet(NeuralNet):
+class SelfExpressiveNet(TrainingNet):
     """Trains a :class:`~skdeepcluster.nn.subspace.SelfExpressiveAutoencoder` on the DSC loss.
 
     Loss: ``L_rec + lambda1 * ||C||² + lambda2 * L_se`` where ``L_rec`` is the
@@ -80,6 +79,7 @@ def fit_self_expression(autoencoder, X, *, lambda1, lambda2, coef_init, lr, coef
     net = make_net(SelfExpressiveNet, model, phase="self-expressive fine-tuning", lr=lr,
                    max_epochs=max_iter, batch_size=n, seed=seed, device=device,
                    verbose=verbose, shuffle=False, lambda1=lambda1, lambda2=lambda2,
+                   lr_params=("coef_lr", "lr"),
                    optimizer__param_groups=[("self_expression.coef", {"lr": coef_lr})])
     net.fit(X)
     coef = model.self_expression.coefficients.detach().cpu().double().numpy()
