@@ -335,8 +335,9 @@ def input_scale(X, target_rms):
     """
     if target_rms is None:
         return 1.0
-    total = sum(float(np.square(X[i:i + 4096], dtype=np.float64).sum())
-                for i in range(0, len(X), 4096))
+    with np.errstate(over="ignore", under="ignore"):  # out of range: handled below
+        total = sum(float(np.square(X[i:i + 4096], dtype=np.float64).sum())
+                    for i in range(0, len(X), 4096))
     if not math.isfinite(total) or total < 1e-290:
         # squares beyond float64's range (entries above ~1e154 or below ~1e-154)
         largest = float(np.abs(X).max())
