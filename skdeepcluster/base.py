@@ -2,6 +2,7 @@
 
 import io
 import os
+import pickle
 import warnings
 from contextlib import contextmanager, nullcontext
 from numbers import Integral
@@ -17,6 +18,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
+from skorch import NeuralNet
 
 from .nn.clustering import kl_clustering_loss, target_distribution
 from .training import batched_apply
@@ -94,31 +96,112 @@ def cuda_determinism(device):
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
 
 
-class _PickledModule:
-    """A torch module as ``torch.save`` bytes, and the device it was fitted on.
+class _TensorExtractingPickler(pickle.Pickler):
+    """Pickles an object graph with every torch tensor replaced by a reference.
 
-    Pickling a module directly records CUDA storages that cannot be read back on a
-    machine without that GPU. ``torch.load`` with a ``map_location`` can: a model
-    fitted on a GPU then loads on the same GPU where there is one, else on the CPU
-    (with a warning), as skorch does for its nets.
+    The tensors are collected in ``tensors`` (each once; shared tensors keep their
+    identity), to be written by ``torch.save`` and read back with
+    ``weights_only=True``.
     """
 
-    def __init__(self, module):
+    def __init__(self, file, tensors):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.tensors = tensors
+        self._index = {}
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, torch.Tensor) or isinstance(
+                obj, torch.nn.parameter.UninitializedTensorMixin):
+            return None
+        key = id(obj)
+        if key not in self._index:
+            self._index[key] = len(self.tensors)
+            self.tensors.append(obj.detach().as_subclass(torch.Tensor))
+        kind = type(obj)
+        return ("tensor", self._index[key], obj.requires_grad,
+                None if kind in (torch.Tensor, torch.nn.Parameter) else kind,
+                kind is torch.nn.Parameter)
+
+
+class _TensorRestoringUnpickler(pickle.Unpickler):
+    def __init__(self, file, tensors):
+        super().__init__(file)
+        self.tensors = tensors
+        self._restored = {}
+
+    def persistent_load(self, pid):
+        tag, index, requires_grad, subclass, parameter = pid
+        if tag != "tensor":
+            raise pickle.UnpicklingError(f"Unknown reference {tag!r} in a pickled network.")
+        if index not in self._restored:
+            tensor = self.tensors[index]
+            if parameter:
+                tensor = torch.nn.Parameter(tensor, requires_grad=requires_grad)
+            else:
+                if subclass is not None:
+                    tensor = tensor.as_subclass(subclass)
+                tensor.requires_grad_(requires_grad)
+            self._restored[index] = tensor
+        return self._restored[index]
+
+
+def _available(device):
+    """Whether tensors saved on ``device`` can be loaded there on this machine."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    return device.type == "cpu" or device.type == "meta"
+
+
+def _module_device(obj):
+    """The device of the first parameter of a module (or skorch net), else ``'cpu'``."""
+    module = getattr(obj, "module_", obj)
+    tensor = next(module.parameters(), None) if isinstance(module, torch.nn.Module) else None
+    return "cpu" if tensor is None else str(tensor.device)
+
+
+class _PickledModule:
+    """A torch module (or skorch net) as pickled structure plus ``torch.save`` tensor bytes.
+
+    The object is pickled with every tensor taken out (:class:`_TensorExtractingPickler`);
+    the tensors are written once by ``torch.save`` and read back with
+    ``torch.load(weights_only=True)``, so no tensor bytes go through the unrestricted
+    unpickler (skorch nets load their own modules the same way). Pickling a module
+    directly would also record CUDA storages that cannot be read back on a machine
+    without that GPU: a model fitted on a GPU loads on the same GPU where there is
+    one, else on the CPU (with a warning), as skorch does for its nets.
+    """
+
+    def __init__(self, obj):
+        tensors = []
         buffer = io.BytesIO()
-        torch.save(module, buffer)
+        _TensorExtractingPickler(buffer, tensors).dump(obj)
+        self.structure = buffer.getvalue()
+        buffer = io.BytesIO()
+        torch.save(tensors, buffer)
         self.data = buffer.getvalue()
-        tensor = next(module.parameters(), None)
-        self.device = "cpu" if tensor is None else str(tensor.device)
+        self.device = _module_device(obj)
 
     def load(self):
-        device = torch.device(self.device)
-        if device.type == "cuda" and (not torch.cuda.is_available()
-                                      or (device.index or 0) >= torch.cuda.device_count()):
+        if not hasattr(self, "structure"):
+            raise pickle.UnpicklingError(
+                "This pickle holds a network written by an earlier skdeepcluster as a whole "
+                "torch.save module, which only torch.load(weights_only=False) can read; it "
+                "is not loaded. Unpickle it with the version that wrote it and save it "
+                "again (pickle, or skdeepcluster.save).")
+        map_location = None
+        if not _available(self.device):
             warnings.warn(
                 f"This model was fitted on {self.device}, which is not available here: its "
                 "network is loaded on the CPU.", UserWarning, stacklevel=3)
-            device = torch.device("cpu")
-        return torch.load(io.BytesIO(self.data), map_location=device, weights_only=False)
+            map_location = "cpu"
+        tensors = torch.load(io.BytesIO(self.data), map_location=map_location,
+                             weights_only=True)
+        return _TensorRestoringUnpickler(io.BytesIO(self.structure), tensors).load()
+
+
+def _holds_torch_state(value):
+    return isinstance(value, (torch.nn.Module, torch.Tensor, NeuralNet))
 
 
 class BaseDeepClusterer(
@@ -151,10 +234,10 @@ class BaseDeepClusterer(
 
     # ---- pickling ----------------------------------------------------------------
     def __getstate__(self):
-        # fitted torch modules travel as torch.save bytes (see _PickledModule);
-        # skorch nets already pickle this way
+        # torch modules and skorch nets travel as structure + tensor bytes read with
+        # torch.load(weights_only=True) (see _PickledModule)
         state = super().__getstate__()
-        modules = {k: v for k, v in state.items() if isinstance(v, torch.nn.Module)}
+        modules = {k: v for k, v in state.items() if _holds_torch_state(v)}
         if modules:
             state = {**state, **{k: _PickledModule(v) for k, v in modules.items()}}
         return state
@@ -162,6 +245,23 @@ class BaseDeepClusterer(
     def __setstate__(self, state):
         state = {k: v.load() if isinstance(v, _PickledModule) else v for k, v in state.items()}
         super().__setstate__(state)
+
+    # ---- saving ------------------------------------------------------------------
+    def save(self, path):
+        """Save the estimator to a file that :func:`skdeepcluster.load` reads safely.
+
+        Parameters as JSON, fitted arrays and network weights as NumPy arrays, in one
+        zip file; loading it runs no code from the file (see :ref:`persistence`).
+        Same as :func:`skdeepcluster.save`.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            Where to write.
+        """
+        from .io import save
+
+        save(self, path)
 
     # ---- fitting -----------------------------------------------------------------
     @contextmanager
