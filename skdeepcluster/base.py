@@ -154,7 +154,9 @@ def _available(device):
 
 
 def _module_device(obj):
-    """The device of the first parameter of a module (or skorch net), else ``'cpu'``."""
+    """The device of a tensor, or of the first parameter of a module (or skorch net)."""
+    if isinstance(obj, torch.Tensor):
+        return str(obj.device)
     module = getattr(obj, "module_", obj)
     tensor = next(module.parameters(), None) if isinstance(module, torch.nn.Module) else None
     return "cpu" if tensor is None else str(tensor.device)
