@@ -32,7 +32,6 @@ JSON holds only lists, strings, numbers, booleans, null and tagged objects
 See :ref:`persistence` for what is and is not kept.
 """
 
-import io as _io
 import json
 import math
 import os
@@ -244,7 +243,8 @@ def _encode_network(writer, est, name, value):
                 if isinstance(setting, type) and _NET_SETTING_CLASSES.get(
                         setting.__name__) is setting:
                     classes[key] = setting.__name__
-            elif key not in ("device", "compile") and (setting is None or type(setting) in (bool, int, float, str)):
+            elif key not in ("device", "compile") and (
+                    setting is None or type(setting) in (bool, int, float, str)):
                 settings[key] = writer.encode(setting, f"{where}.{key}")
         history = value.history
         same = [k for k, v in vars(est).items() if v is history and k != name]
@@ -272,8 +272,10 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : DEC, DeepCluster, MultiTaskRNNClusterer, DeepSubspaceClustering or DeepMultimodalSubspaceClustering
-        The estimator (fitted or not). Subclasses, and estimators with a custom
+    estimator : BaseDeepClusterer
+        A :class:`DEC`, :class:`DeepCluster`, :class:`MultiTaskRNNClusterer`,
+        :class:`DeepSubspaceClustering` or :class:`DeepMultimodalSubspaceClustering`,
+        fitted or not. Subclasses, and estimators with a custom
         ``autoencoder`` or ``backbone`` module, cannot be saved this way (the
         module's code is not in the file): pickle them instead.
     path : str, path-like or binary file object
@@ -642,8 +644,8 @@ def load(path, *, device=None):
 
     Returns
     -------
-    estimator : DEC, DeepCluster, MultiTaskRNNClusterer, DeepSubspaceClustering or DeepMultimodalSubspaceClustering
-        The estimator, fitted as saved (or unfitted, if it was saved unfitted).
+    estimator : BaseDeepClusterer
+        The estimator (one of the five), fitted as saved (or unfitted, if it was saved unfitted).
 
     Raises
     ------
@@ -684,7 +686,8 @@ def load(path, *, device=None):
 
 def _load(reader, device):
     expected = {_META, _PARAMS, _ATTRIBUTES}
-    unexpected = sorted(n for n in reader.names if n not in expected and not _ARRAY_NAME.fullmatch(n))
+    unexpected = sorted(n for n in reader.names
+                        if n not in expected and not _ARRAY_NAME.fullmatch(n))
     if unexpected:
         raise reader.error(f"unexpected members {unexpected}.")
     (cls, builders), other_version = _check_meta(reader.json(_META), reader)

@@ -281,55 +281,71 @@ def _object_npy(payload):
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("tamper, message", [
-    (lambda d, p: pickle.dumps(p), "not a zip archive"),
-    (lambda d, p: d[: len(d) // 2], "not a zip archive|damaged or truncated"),
-    (lambda d, p: d[:-200] + bytes(200), "not a zip archive|damaged or truncated"),
-    (lambda d, p: _rewrite(d, {"arrays/0.npy": pickle.dumps(p)}),
-     r"arrays/0\.npy is not a NumPy array"),
-    (lambda d, p: _rewrite(d, {"arrays/0.npy": _object_npy(p)}),
-     r"arrays/0\.npy .*not numbers"),
-    (lambda d, p: _rewrite(d, {"params.json": pickle.dumps(p)}), "params.json is not valid JSON"),
-    (lambda d, p: _rewrite(d, {"data.pkl": pickle.dumps(p)}), r"unexpected members \['data.pkl'\]"),
-    (lambda d, p: _rewrite(d, {"meta.json": None}), "it has no meta.json"),
-    (lambda d, p: _rewrite(d, {"meta.json": _edit_json(
-        lambda m: m.update(estimator="builtins.eval"))}), "estimator 'builtins.eval' is not one of"),
-    (lambda d, p: _rewrite(d, {"meta.json": _edit_json(
-        lambda m: m.update(estimator="DeepCluster"))}), r"DeepCluster .*has no parameter"),
-    (lambda d, p: _rewrite(d, {"meta.json": _edit_json(lambda m: m.update(format="other"))}),
-     "does not declare format"),
-    (lambda d, p: _rewrite(d, {"params.json": _edit_json(
-        lambda m: m["__dict__"].update(n_clusters=-1))}), "invalid parameters for DEC.*n_clusters"),
-    (lambda d, p: _rewrite(d, {"params.json": _edit_json(
-        lambda m: m["__dict__"].update(alpha={"__pickle__": "gASV"}))}), "unknown tag '__pickle__'"),
-    (lambda d, p: _rewrite(d, {"params.json": _edit_json(
-        lambda m: m["__dict__"].update(alpha={"__scalar__": ["|O", 1]}))}), "bad __scalar__"),
-    (lambda d, p: _rewrite(d, {"params.json": _edit_json(
-        lambda m: m["__dict__"].pop("alpha"))}), r"lacks the parameter\(s\) \['alpha'\]"),
-    (lambda d, p: _rewrite(d, {"arrays/0.npy": _npy(np.zeros((5, 5)))}), "do not fit the network"),
-    (lambda d, p: _rewrite(d, {"arrays/0.npy": None}), r"array 'arrays/0\.npy' that it does not hold"),
-    (lambda d, p: _rewrite(d, {"attributes.json": _edit_json(
-        lambda m: m["networks"]["__dict__"]["net_"].update(net_class="os.system"))}),
-     "unknown net 'os.system'"),
-    (lambda d, p: _rewrite(d, {"attributes.json": _edit_json(
-        lambda m: m["networks"]["__dict__"]["net_"]["classes"]["__dict__"].update(
-            optimizer="subprocess.Popen"))}), "unknown class 'subprocess.Popen'"),
-    (lambda d, p: _rewrite(d, {"attributes.json": _edit_json(
+def _params(edit):
+    return lambda d, p: _rewrite(d, {"params.json": _edit_json(lambda m: edit(m["__dict__"]))})
+
+
+def _meta(edit):
+    return lambda d, p: _rewrite(d, {"meta.json": _edit_json(edit)})
+
+
+def _net(edit):
+    return lambda d, p: _rewrite(d, {"attributes.json": _edit_json(
+        lambda m: edit(m["networks"]["__dict__"]["net_"]))})
+
+
+TAMPERED = [  # (how the file is changed, what the error says); p is a code-running payload
+    pytest.param(lambda d, p: pickle.dumps(p), "not a zip archive", id="pickle-file"),
+    pytest.param(lambda d, p: d[: len(d) // 2], "not a zip archive|damaged or truncated",
+                 id="truncated"),
+    pytest.param(lambda d, p: d[:-200] + bytes(200), "not a zip archive|damaged or truncated",
+                 id="zeroed-tail"),
+    pytest.param(lambda d, p: _rewrite(d, {"arrays/0.npy": pickle.dumps(p)}),
+                 r"arrays/0\.npy is not a NumPy array", id="pickle-as-array"),
+    pytest.param(lambda d, p: _rewrite(d, {"arrays/0.npy": _object_npy(p)}),
+                 r"arrays/0\.npy .*not numbers", id="object-array"),
+    pytest.param(lambda d, p: _rewrite(d, {"params.json": pickle.dumps(p)}),
+                 "params.json is not valid JSON", id="pickle-as-json"),
+    pytest.param(lambda d, p: _rewrite(d, {"data.pkl": pickle.dumps(p)}),
+                 r"unexpected members \['data.pkl'\]", id="extra-member"),
+    pytest.param(lambda d, p: _rewrite(d, {"meta.json": None}), "it has no meta.json",
+                 id="no-meta"),
+    pytest.param(_meta(lambda m: m.update(estimator="builtins.eval")),
+                 "estimator 'builtins.eval' is not one of", id="class-name"),
+    pytest.param(_meta(lambda m: m.update(estimator="DeepCluster")),
+                 r"DeepCluster .*has no parameter", id="other-class"),
+    pytest.param(_meta(lambda m: m.update(format="other")), "does not declare format",
+                 id="foreign-format"),
+    pytest.param(_params(lambda m: m.update(n_clusters=-1)),
+                 "invalid parameters for DEC.*n_clusters", id="bad-param"),
+    pytest.param(_params(lambda m: m.update(alpha={"__pickle__": "gASV"})),
+                 "unknown tag '__pickle__'", id="unknown-tag"),
+    pytest.param(_params(lambda m: m.update(alpha={"__scalar__": ["|O", 1]})),
+                 "bad __scalar__", id="object-scalar"),
+    pytest.param(_params(lambda m: m.pop("alpha")), r"lacks the parameter\(s\) \['alpha'\]",
+                 id="missing-param"),
+    pytest.param(lambda d, p: _rewrite(d, {"params.json": b"[" * 100_000 + b"]" * 100_000}),
+                 "params.json is not valid JSON", id="deep-json"),
+    pytest.param(lambda d, p: _rewrite(d, {"arrays/0.npy": _npy(np.zeros((5, 5)))}),
+                 "do not fit the network", id="weight-shape"),
+    pytest.param(lambda d, p: _rewrite(d, {"arrays/0.npy": None}),
+                 r"array 'arrays/0\.npy' that it does not hold", id="missing-array"),
+    pytest.param(_net(lambda n: n.update(net_class="os.system")), "unknown net 'os.system'",
+                 id="net-class"),
+    pytest.param(_net(lambda n: n["classes"]["__dict__"].update(optimizer="subprocess.Popen")),
+                 "unknown class 'subprocess.Popen'", id="optimizer-class"),
+    pytest.param(_net(lambda n: n["settings"]["__dict__"].update(module__hook="os.system")),
+                 "unexpected setting 'module__hook'", id="net-setting"),
+    pytest.param(lambda d, p: _rewrite(d, {"attributes.json": _edit_json(
         lambda m: m["networks"]["__dict__"].update(autoencoder_={}))}),
-     r"no network named \['autoencoder_'\]"),
-    (lambda d, p: _rewrite(d, {"attributes.json": _edit_json(
+                 r"no network named \['autoencoder_'\]", id="extra-network"),
+    pytest.param(lambda d, p: _rewrite(d, {"attributes.json": _edit_json(
         lambda m: m["attributes"]["__dict__"].update(predict=1))}),
-     "'predict' cannot be a fitted attribute"),
-    (lambda d, p: _rewrite(d, {"attributes.json": _edit_json(
-        lambda m: m["networks"]["__dict__"]["net_"]["settings"]["__dict__"].update(
-            module__hook="os.system"))}), "unexpected setting 'module__hook'"),
-    (lambda d, p: _rewrite(d, {"params.json": b"[" * 100_000 + b"]" * 100_000}),
-     "params.json is not valid JSON"),
-], ids=["pickle-file", "truncated", "zeroed-tail", "pickle-as-array", "object-array",
-        "pickle-as-json", "extra-member", "no-meta", "class-name", "other-class",
-        "foreign-format", "bad-param", "unknown-tag", "object-scalar", "missing-param",
-        "weight-shape", "missing-array", "net-class", "optimizer-class", "extra-network", "method-name", "net-setting",
-        "deep-json"])
+                 "'predict' cannot be a fitted attribute", id="method-name"),
+]
+
+
+@pytest.mark.parametrize("tamper, message", TAMPERED)
 def test_tampered_file_raises_a_clear_error_and_runs_nothing(dec_file, tamper, message,
                                                              tmp_path):
     marker = tmp_path / "code-ran"
