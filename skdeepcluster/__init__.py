@@ -2,6 +2,7 @@
 
 from .dec import DEC
 from .deepcluster import DeepCluster
+from .io import load, save
 from .metrics import cluster_accuracy
 from .rnn import MultiTaskRNNClusterer
 from .multimodal import DeepMultimodalSubspaceClustering
@@ -16,5 +17,7 @@ __all__ = [
     "DeepSubspaceClustering",
     "MultiTaskRNNClusterer",
     "cluster_accuracy",
+    "load",
+    "save",
     "__version__",
 ]

@@ -116,6 +116,8 @@ class SubspaceClusteringBase(BaseDeepClusterer):
             self.modality_shapes_ = shapes
             self.landmark_indices_ = landmarks
             self._cluster(rng, X, landmarks, degenerate)
+        if not degenerate:
+            self._warn_if_clusters_lost()
         return self
 
     def _check_memory(self, n_fit, n_samples):

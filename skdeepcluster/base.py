@@ -3,6 +3,7 @@
 import functools
 import io
 import os
+import pickle
 import warnings
 from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
@@ -19,6 +20,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError
+from skorch import NeuralNet
 
 from . import inputs
 from .nn.clustering import kl_clustering_loss, target_distribution
@@ -182,31 +184,114 @@ def fit_context(fit):
     return wrapper
 
 
-class _PickledModule:
-    """A torch module as ``torch.save`` bytes, and the device it was fitted on.
+class _TensorExtractingPickler(pickle.Pickler):
+    """Pickles an object graph with every torch tensor replaced by a reference.
 
-    Pickling a module directly records CUDA storages that cannot be read back on a
-    machine without that GPU. ``torch.load`` with a ``map_location`` can: a model
-    fitted on a GPU then loads on the same GPU where there is one, else on the CPU
-    (with a warning), as skorch does for its nets.
+    The tensors are collected in ``tensors`` (each once; shared tensors keep their
+    identity), to be written by ``torch.save`` and read back with
+    ``weights_only=True``.
     """
 
-    def __init__(self, module):
+    def __init__(self, file, tensors):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.tensors = tensors
+        self._index = {}
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, torch.Tensor) or isinstance(
+                obj, torch.nn.parameter.UninitializedTensorMixin):
+            return None
+        key = id(obj)
+        if key not in self._index:
+            self._index[key] = len(self.tensors)
+            self.tensors.append(obj.detach().as_subclass(torch.Tensor))
+        kind = type(obj)
+        return ("tensor", self._index[key], obj.requires_grad,
+                None if kind in (torch.Tensor, torch.nn.Parameter) else kind,
+                kind is torch.nn.Parameter)
+
+
+class _TensorRestoringUnpickler(pickle.Unpickler):
+    def __init__(self, file, tensors):
+        super().__init__(file)
+        self.tensors = tensors
+        self._restored = {}
+
+    def persistent_load(self, pid):
+        tag, index, requires_grad, subclass, parameter = pid
+        if tag != "tensor":
+            raise pickle.UnpicklingError(f"Unknown reference {tag!r} in a pickled network.")
+        if index not in self._restored:
+            tensor = self.tensors[index]
+            if parameter:
+                tensor = torch.nn.Parameter(tensor, requires_grad=requires_grad)
+            else:
+                if subclass is not None:
+                    tensor = tensor.as_subclass(subclass)
+                tensor.requires_grad_(requires_grad)
+            self._restored[index] = tensor
+        return self._restored[index]
+
+
+def _available(device):
+    """Whether tensors saved on ``device`` can be loaded there on this machine."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    return device.type == "cpu" or device.type == "meta"
+
+
+def _module_device(obj):
+    """The device of a tensor, or of the first parameter of a module (or skorch net)."""
+    if isinstance(obj, torch.Tensor):
+        return str(obj.device)
+    module = getattr(obj, "module_", obj)
+    tensor = next(module.parameters(), None) if isinstance(module, torch.nn.Module) else None
+    return "cpu" if tensor is None else str(tensor.device)
+
+
+class _PickledModule:
+    """A torch module (or skorch net) as pickled structure plus ``torch.save`` tensor bytes.
+
+    The object is pickled with every tensor taken out (:class:`_TensorExtractingPickler`);
+    the tensors are written once by ``torch.save`` and read back with
+    ``torch.load(weights_only=True)``, so no tensor bytes go through the unrestricted
+    unpickler (skorch nets load their own modules the same way). Pickling a module
+    directly would also record CUDA storages that cannot be read back on a machine
+    without that GPU: a model fitted on a GPU loads on the same GPU where there is
+    one, else on the CPU (with a warning), as skorch does for its nets.
+    """
+
+    def __init__(self, obj):
+        tensors = []
         buffer = io.BytesIO()
-        torch.save(module, buffer)
+        _TensorExtractingPickler(buffer, tensors).dump(obj)
+        self.structure = buffer.getvalue()
+        buffer = io.BytesIO()
+        torch.save(tensors, buffer)
         self.data = buffer.getvalue()
-        tensor = next(module.parameters(), None)
-        self.device = "cpu" if tensor is None else str(tensor.device)
+        self.device = _module_device(obj)
 
     def load(self):
-        device = torch.device(self.device)
-        if device.type == "cuda" and (not torch.cuda.is_available()
-                                      or (device.index or 0) >= torch.cuda.device_count()):
+        if not hasattr(self, "structure"):
+            raise pickle.UnpicklingError(
+                "This pickle holds a network written by an earlier skdeepcluster as a whole "
+                "torch.save module, which only torch.load(weights_only=False) can read; it "
+                "is not loaded. Unpickle it with the version that wrote it and save it "
+                "again (pickle, or skdeepcluster.save).")
+        map_location = None
+        if not _available(self.device):
             warnings.warn(
                 f"This model was fitted on {self.device}, which is not available here: its "
                 "network is loaded on the CPU.", UserWarning, stacklevel=3)
-            device = torch.device("cpu")
-        return torch.load(io.BytesIO(self.data), map_location=device, weights_only=False)
+            map_location = "cpu"
+        tensors = torch.load(io.BytesIO(self.data), map_location=map_location,
+                             weights_only=True)
+        return _TensorRestoringUnpickler(io.BytesIO(self.structure), tensors).load()
+
+
+def _holds_torch_state(value):
+    return isinstance(value, (torch.nn.Module, torch.Tensor, NeuralNet))
 
 
 class BaseDeepClusterer(
@@ -245,10 +330,10 @@ class BaseDeepClusterer(
 
     # ---- pickling ----------------------------------------------------------------
     def __getstate__(self):
-        # fitted torch modules travel as torch.save bytes (see _PickledModule);
-        # skorch nets already pickle this way
+        # torch modules and skorch nets travel as structure + tensor bytes read with
+        # torch.load(weights_only=True) (see _PickledModule)
         state = super().__getstate__()
-        modules = {k: v for k, v in state.items() if isinstance(v, torch.nn.Module)}
+        modules = {k: v for k, v in state.items() if _holds_torch_state(v)}
         if modules:
             state = {**state, **{k: _PickledModule(v) for k, v in modules.items()}}
         return state
@@ -256,6 +341,23 @@ class BaseDeepClusterer(
     def __setstate__(self, state):
         state = {k: v.load() if isinstance(v, _PickledModule) else v for k, v in state.items()}
         super().__setstate__(state)
+
+    # ---- saving ------------------------------------------------------------------
+    def save(self, path):
+        """Save the estimator to a file that :func:`skdeepcluster.load` reads safely.
+
+        Parameters as JSON, fitted arrays and network weights as NumPy arrays, in one
+        zip file; loading it runs no code from the file (see :ref:`persistence`).
+        Same as :func:`skdeepcluster.save`.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            Where to write.
+        """
+        from .io import save
+
+        save(self, path)
 
     # ---- fitting -----------------------------------------------------------------
     @contextmanager
@@ -321,17 +423,19 @@ class BaseDeepClusterer(
     def _warn_if_clusters_lost(self):
         """Warn when fewer distinct labels than ``n_clusters`` came out of training.
 
-        A centroid-based clustering loss can empty clusters (or a collapsed
-        embedding can leave one); the labels are still valid, but the user asked
-        for more clusters than the model found (as scikit-learn's KMeans warns).
+        A centroid-based clustering loss can empty clusters, and a collapsed
+        representation (or an affinity graph with fewer groups) can leave fewer;
+        the labels are still valid, but the user asked for more clusters than the
+        model found (as scikit-learn's KMeans warns).
         """
         n_found = np.unique(self.labels_).size
         if n_found < self.n_clusters:
             warnings.warn(
                 f"{type(self).__name__} found only {n_found} distinct clusters of the "
-                f"{self.n_clusters} requested: training emptied the others. Check the "
-                "pretraining loss (pretrain_history_): a diverged or collapsed autoencoder "
-                "gives such an embedding; a lower pretrain_lr or another random_state helps.",
+                f"{self.n_clusters} requested: the learned representation separates "
+                "fewer groups. Check the training losses (pretrain_history_, history_): a "
+                "diverged or collapsed network gives such a representation; a lower "
+                "learning rate or another random_state helps.",
                 ConvergenceWarning,
                 stacklevel=5,  # warn -> this -> fit -> fit_context's 2 wrappers -> caller
             )
@@ -376,8 +480,11 @@ class BaseDeepClusterer(
         return tags
 
 
-class StudentTClusteringMixin:
+class StudentTClusteringMixin(TransformerMixin):
     """Inference of the estimators trained by DEC's clustering phase (DEC, the RNN).
+
+    A ``TransformerMixin`` itself, so that scikit-learn wraps the ``transform``
+    defined here for ``set_output``.
 
     The estimator defines ``_network_input(X)``, which validates new data and
     scales it as in ``fit``, and stores the phase's result with

@@ -3,6 +3,8 @@
 import copy
 from numbers import Integral, Real
 
+import numpy as np
+
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import inputs
@@ -279,15 +281,33 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
                 autoencoder, X_t, n_clusters=self.n_clusters, rng=rng, seed=seed + 1,
                 alpha=self.alpha, gamma=self.gamma, lr=self.lr, optimizer=self.optimizer,
                 max_iter=self.max_iter, update_interval=self.update_interval, tol=self.tol,
-                n_init=self.n_init,
-                # IDEC's L_r in the units of the data as given, as in the paper: the
-                # rescaling conditions the network, it does not reweigh the objective
-                reconstruction_weight=1.0 / scale**2, **self._training_options(device))
+                n_init=self.n_init, reconstruction_weight=self._reconstruction_weight(scale),
+                **self._training_options(device))
         self._store_clustering(result)
         self.input_scale_ = scale
         if not degenerate:
             self._warn_if_clusters_lost()
         return self
+
+    def _reconstruction_weight(self, scale):
+        """IDEC's factor on ``L_r``: the error in the units of the data as given.
+
+        As in the paper, the rescaling conditions the network but does not reweigh
+        the objective. Data so large or small that this factor leaves float32's
+        range cannot be trained in those units.
+        """
+        if self.gamma is None:
+            return 1.0
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            weight = np.float64(1.0) / np.float64(scale) ** 2
+        if not 1e-30 <= weight <= 1e30:
+            raise ValueError(
+                f"IDEC (gamma={self.gamma}) weighs its reconstruction error in the units of "
+                f"X, whose root mean square here is about {self.input_rms / scale:.3g}: "
+                f"the error then leaves float32's range. Rescale X (e.g. divide it by "
+                "its largest absolute value), or use DEC (gamma=None)."
+            )
+        return float(weight)
 
     def _check_pretrain_options(self):
         if self.autoencoder is not None and self.pretrain == "stacked_denoising":

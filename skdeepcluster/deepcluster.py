@@ -299,7 +299,7 @@ class DeepCluster(BaseDeepClusterer):
         n_pseudo = self.n_clusters if self.n_pseudo_clusters is None else self.n_pseudo_clusters
         inputs.check_n_samples(X.shape[0], n_pseudo, "n_pseudo_clusters")
         self._check_layout(X.shape[0], n_pseudo)
-        self._warn_if_few_distinct_rows(X)
+        degenerate = self._warn_if_few_distinct_rows(X)
         scale = inputs.input_scale(X, self.input_rms)
         X = X if scale == 1.0 else X * scale
         with self._fit_scope() as (rng, seed, device):
@@ -317,6 +317,8 @@ class DeepCluster(BaseDeepClusterer):
             self.n_iter_ = len(self.net_.history)
             self._fit_final_clustering(X, pca_dim, rng, device)
         self.input_scale_ = scale
+        if not degenerate:
+            self._warn_if_clusters_lost()
         return self
 
     def _check_layout(self, n_samples, n_pseudo):

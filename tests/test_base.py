@@ -199,3 +199,19 @@ def test_values_beyond_float32_are_an_overflow_error():
     with pytest.raises(ValueError, match="up to 2e\\+39 .* beyond the range of float32"):
         training_tensor(np.array([[1.0, -2e39]]), "cpu")
     training_tensor(np.array([[1.0, 3e38]]), "cpu")  # within range
+
+
+@pytest.mark.parametrize("make, X", [
+    (lambda: DEC(n_clusters=2, hidden_dims=(4,), pretrain_epochs=1, max_iter=2),
+     np.random.RandomState(0).rand(20, 4)),
+    (lambda: MultiTaskRNNClusterer(n_clusters=2, hidden_size=2, num_layers=1,
+                                   pretrain_epochs=1, max_iter=2),
+     np.random.RandomState(0).rand(20, 6)),
+], ids=["DEC", "MultiTaskRNNClusterer"])
+def test_set_output_wraps_the_shared_transform(make, X):
+    import pandas as pd
+
+    est = make().set_output(transform="pandas").fit(X)
+    Z = est.transform(X)
+    assert isinstance(Z, pd.DataFrame)
+    assert list(Z.columns) == [f"{type(est).__name__.lower()}{i}" for i in range(Z.shape[1])]

@@ -293,7 +293,7 @@ def test_multimodal_checks_each_view_at_inference():
 
 
 def test_multimodal_checks_the_column_names_of_each_view():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     make, _, _ = CASES["DeepMultimodalSubspaceClustering"]
     X, _ = _blobs()
     frames = [pd.DataFrame(X[:, :4], columns=list("abcd")),

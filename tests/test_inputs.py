@@ -125,7 +125,7 @@ def test_views_are_checked_one_by_one_at_inference():
 
 
 def test_view_column_names_are_recorded_and_checked():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     a = pd.DataFrame(np.ones((6, 2)), columns=["x", "y"])
     b = pd.DataFrame(np.zeros((6, 3)), columns=["p", "q", "r"])
     est = _Est()
