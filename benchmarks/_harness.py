@@ -275,13 +275,16 @@ def run_quality(ctx, datasets, methods):
 
 def _quality_section(data, rows, records):
     by = {m.name: [r for r in records if r["method"] == m.name and "error" not in r] for m in rows}
-    errors = {m.name: [r for r in records if r["method"] == m.name and "error" in r] for m in rows}
+    failed = {}  # method -> note, for a baseline that failed on some seed
     for m in rows:
-        if errors[m.name] and not m.skipped:
-            seeds = " ".join(str(r["seed"]) for r in errors[m.name])
-            m.skipped = f"failed on seed(s) {seeds}: {errors[m.name][0]['error']}"
+        errors = [r for r in records if r["method"] == m.name and "error" in r]
+        if errors:
+            seeds = " ".join(str(r["seed"]) for r in errors)
+            failed[m.name] = f"failed on seed(s) {seeds} (not ranked): {errors[0]['error']}"
+            if not by[m.name]:
+                m.skipped = failed[m.name]
     run = [m for m in rows if not m.skipped]
-    baselines = [m for m in run if m.role == "baseline"]
+    baselines = [m for m in run if m.role == "baseline" and m.name not in failed]
     best = max(baselines, key=lambda m: np.mean([r["nmi"] for r in by[m.name]]))
     lines = [f"## {data.name}", "", f"{data.description}. Baselines get {data.baseline_input}.",
              "", "| method | NMI | ACC | ARI | fit s | NMI per seed |",
@@ -297,7 +300,8 @@ def _quality_section(data, rows, records):
         lines.append("| " + " | ".join([
             label, _mean_std([r["nmi"] for r in rs]), _mean_std([r["acc"] for r in rs]),
             _mean_std([r["ari"] for r in rs]), f"{np.mean([r['fit_s'] for r in rs]):.1f}",
-            " ".join(f"{r['nmi']:.3f}" for r in rs)]) + " |")
+            " ".join(f"{r['nmi']:.3f}" for r in rs) + (f"; {failed[m.name]}" if m.name in failed else "")
+        ]) + " |")
     lines += ["", "Mean ± population standard deviation over the seeds; ACC is the accuracy "
               "under the best one-to-one matching of clusters to classes (Hungarian); fit s "
               "is the mean wall time of one fit.", ""]
