@@ -4,7 +4,8 @@ from .dec import DEC
 from .deepcluster import DeepCluster
 from .metrics import cluster_accuracy
 from .rnn import MultiTaskRNNClusterer
-from .subspace import DeepMultimodalSubspaceClustering, DeepSubspaceClustering
+from .multimodal import DeepMultimodalSubspaceClustering
+from .subspace import DeepSubspaceClustering
 
 __version__ = "0.1.0"
 

@@ -1,10 +1,11 @@
-"""Shared estimator machinery: parameters, device, seeding, input checks, inference, tags."""
+"""Shared estimator machinery: parameters, device, seeding, pickling, inference, tags."""
 
+import functools
 import io
 import os
 import warnings
 from contextlib import contextmanager, nullcontext
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -13,19 +14,24 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
     TransformerMixin,
+    _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
+from . import inputs
+from .nn.clustering import kl_clustering_loss, target_distribution
 from .training import batched_apply
 
 
 def resolve_device(device):
     """Turn the ``device`` parameter into a torch device string.
 
-    ``'auto'`` means ``'cuda'`` when a GPU is visible, else ``'cpu'``.
+    ``'auto'`` means ``'cuda'`` when a GPU is visible, else ``'cpu'``. A device that
+    cannot train here gets a ``ValueError`` naming the parameter: an unknown name, a
+    CUDA device that is absent, ``'meta'`` (tensors without data) and ``'mps'``
+    (no float64, which inference uses).
     """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -33,8 +39,25 @@ def resolve_device(device):
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(f"device={device!r} is not a valid torch device.") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    kind = resolved.type
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r} was requested but only "
+                             f"{torch.cuda.device_count()} CUDA device(s) are visible.")
+    elif kind == "meta":
+        raise ValueError(f"device={device!r} cannot train a model: 'meta' tensors hold no "
+                         "data. Use device='cpu' or a GPU.")
+    elif kind == "mps":
+        raise ValueError(f"device={device!r} is not supported: fitted models run in "
+                         "float64, which MPS lacks. Use device='cpu'.")
+    elif kind != "cpu":
+        backend = getattr(torch, kind, None)
+        available = getattr(backend, "is_available", None)
+        if available is None or not available():
+            raise ValueError(f"device={device!r} was requested but {kind} is not "
+                             "available here.")
     return str(resolved)
 
 
@@ -94,6 +117,71 @@ def cuda_determinism(device):
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
 
 
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _items(value):
+    if isinstance(value, (str, bytes)):
+        return None
+    try:
+        return list(np.asarray(value, dtype=object).ravel()) if np.ndim(value) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def positive_ints(*, allow_empty=True):
+    """A value rule: a sequence of positive ints (layer widths, kernel sizes, column counts).
+
+    For :attr:`BaseDeepClusterer._value_constraints`; returns ``(test, description)``.
+    """
+    def test(value):
+        items = _items(value)
+        return (items is not None and (allow_empty or len(items) > 0)
+                and all(_is_int(v) and v >= 1 for v in items))
+    what = "a sequence of positive ints"
+    return test, what if allow_empty else f"a non-empty {what[2:]}"
+
+
+def nonnegative_weights():
+    """A value rule: finite non-negative numbers, not all zero (per-modality weights)."""
+    def test(value):
+        items = _items(value)
+        if not items or not all(isinstance(v, Real) and not isinstance(v, (bool, np.bool_))
+                                for v in items):
+            return False
+        w = np.asarray(items, dtype=float)
+        return bool(np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0)
+    return test, "a non-empty sequence of finite non-negative numbers, not all zero"
+
+
+def fit_context(fit):
+    """The decorator of every estimator's ``fit``: checked parameters, all-or-nothing state.
+
+    It applies scikit-learn's ``_fit_context`` (the ``_parameter_constraints``), then
+    :meth:`BaseDeepClusterer._check_param_values` (what those constraints cannot
+    say: element values, ints that are bools). If ``fit`` raises anything, a
+    ``KeyboardInterrupt`` included, the estimator's attributes are put back as they
+    were before the call: a failed re-fit leaves the previous model intact (and an
+    unfitted estimator unfitted), never a mix of old and new fitted attributes.
+    ``fit`` only rebinds attributes (it never mutates a fitted object in place), so
+    a shallow copy of ``__dict__`` is that state.
+    """
+    @_fit_context(prefer_skip_nested_validation=True)
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        self._check_param_values()
+        saved = self.__dict__.copy()
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
 class _PickledModule:
     """A torch module as ``torch.save`` bytes, and the device it was fitted on.
 
@@ -121,26 +209,19 @@ class _PickledModule:
         return torch.load(io.BytesIO(self.data), map_location=device, weights_only=False)
 
 
-def _device_memory_error(X32, device, free):
-    return MemoryError(
-        f"The training data, {X32.shape} as float32 ({X32.nbytes / 2**30:.2f} GiB), does "
-        f"not fit in the free memory of {device} ({free / 2**30:.2f} GiB): training "
-        "keeps the whole array on the device. Fit on device='cpu', or on a subset of "
-        "the rows and predict the others."
-    )
-
-
 class BaseDeepClusterer(
     ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
 ):
     """Base class of the deep clustering estimators.
 
-    It holds what every estimator shares: the common parameter constraints, the
-    device and seeding rules, input validation, float64 inference and the tags.
-    Subclasses implement ``_fit(X, rng, device)`` (returning ``self``) and the
-    inference guts. Training runs in float32; after ``fit`` the networks are cast
-    to float64, so that ``predict``/``transform`` do not depend on how rows are
-    batched (float32 sums differ by ~1e-6 between batch sizes).
+    It holds what every estimator shares: the common parameter constraints (and
+    ``_value_constraints``, the element values they cannot express), the device and
+    seeding rules, all-or-nothing ``fit`` (:func:`fit_context`), the warning on
+    degenerate data, pickling of fitted torch modules, float64 inference and the
+    tags. Input checks live in :mod:`skdeepcluster.inputs`. Training runs in
+    float32; after ``fit`` the networks are cast to float64, so that
+    ``predict``/``transform`` do not depend on how rows are batched (float32 sums
+    differ by ~1e-6 between batch sizes).
 
     Notes
     -----
@@ -158,6 +239,9 @@ class BaseDeepClusterer(
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
+    # What the constraints above cannot say, checked by _check_param_values at fit:
+    # parameter name -> (test, description), e.g. positive_ints() for layer widths.
+    _value_constraints = {}
 
     # ---- pickling ----------------------------------------------------------------
     def __getstate__(self):
@@ -174,16 +258,6 @@ class BaseDeepClusterer(
         super().__setstate__(state)
 
     # ---- fitting -----------------------------------------------------------------
-    def _validate_fit_data(self, X, **kwargs):
-        """Validate training data and check it against ``n_clusters``."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32], **kwargs)
-        n_samples = X.shape[0]
-        if n_samples < self.n_clusters:
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
-            )
-        return X
-
     @contextmanager
     def _fit_scope(self):
         """Resolve the device and seed torch for one ``fit``.
@@ -202,26 +276,47 @@ class BaseDeepClusterer(
         with torch_seed_scope(seed, device), determinism:
             yield rng, seed, device
 
-    @staticmethod
-    def _training_tensor(X, device):
-        """Return ``X`` as one float32 tensor on ``device``.
+    def _check_param_values(self):
+        """Check what ``_parameter_constraints`` cannot: element values, bools as ints.
 
-        Training slices every batch out of this one copy (see
-        ``TensorBatchIterator``), so the whole array must fit on the device; a GPU
-        that cannot hold it gets a ``MemoryError`` that says so, not a CUDA
-        out-of-memory traceback from inside the first batch.
+        A sequence parameter is checked against its rule in ``_value_constraints``
+        (e.g. every layer width a positive int); an integer parameter refuses
+        ``True``/``False``, which scikit-learn's ``Interval(Integral, ...)`` accepts.
+        Raises scikit-learn's ``InvalidParameterError`` (a ``ValueError``) with the
+        wording of its own parameter checks.
         """
-        X32 = np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"])
-        dev = torch.device(device)
-        if dev.type != "cuda":
-            return torch.as_tensor(X32)
-        free, _ = torch.cuda.mem_get_info(dev)
-        if X32.nbytes > free:
-            raise _device_memory_error(X32, dev, free)
-        try:
-            return torch.as_tensor(X32).to(dev)
-        except torch.cuda.OutOfMemoryError as exc:
-            raise _device_memory_error(X32, dev, free) from exc
+        name = type(self).__name__
+        for param, constraints in self._parameter_constraints.items():
+            value = getattr(self, param)
+            if (isinstance(value, (bool, np.bool_)) and "boolean" not in constraints
+                    and any(isinstance(c, Interval) and c.type is Integral
+                            for c in constraints)):
+                raise InvalidParameterError(
+                    f"The '{param}' parameter of {name} must be an int, not a bool. "
+                    f"Got {value!r} instead.")
+        for param, (test, description) in self._value_constraints.items():
+            value = getattr(self, param)
+            if value is not None and not test(value):
+                raise InvalidParameterError(
+                    f"The '{param}' parameter of {name} must be {description}. "
+                    f"Got {value!r} instead.")
+
+    def _warn_if_few_distinct_rows(self, X):
+        """Warn when ``X`` has fewer distinct rows than ``n_clusters``; return whether it did.
+
+        Identical rows get identical embeddings, so they land in the same cluster:
+        such data cannot give ``n_clusters`` clusters (scikit-learn's KMeans warns
+        likewise). ``X`` is the validated training array, one row per sample.
+        """
+        n_distinct = inputs.n_distinct_rows(X, at_most=self.n_clusters)
+        if n_distinct >= self.n_clusters:
+            return False
+        warnings.warn(
+            f"X has only {n_distinct} distinct sample(s) for n_clusters={self.n_clusters}: "
+            f"identical samples share a cluster, so {type(self).__name__} finds at most "
+            f"{n_distinct} cluster(s). Remove duplicates or lower n_clusters.",
+            ConvergenceWarning, stacklevel=5)  # warn -> this -> fit -> 2 wrappers -> caller
+        return True
 
     def _warn_if_clusters_lost(self):
         """Warn when fewer distinct labels than ``n_clusters`` came out of training.
@@ -238,7 +333,7 @@ class BaseDeepClusterer(
                 "pretraining loss (pretrain_history_): a diverged or collapsed autoencoder "
                 "gives such an embedding; a lower pretrain_lr or another random_state helps.",
                 ConvergenceWarning,
-                stacklevel=4,  # warn -> this -> fit -> _fit_context -> caller
+                stacklevel=5,  # warn -> this -> fit -> fit_context's 2 wrappers -> caller
             )
 
     def fit_predict(self, X, y=None):
@@ -259,13 +354,16 @@ class BaseDeepClusterer(
         return self.fit(X).labels_
 
     # ---- inference ---------------------------------------------------------------
-    def _validate_inference_data(self, X, **kwargs):
-        """``check_is_fitted`` and ``validate_data(reset=False)`` for every public method."""
-        check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False, **kwargs)
-
     def _apply(self, module, X, fn, device):
-        """Run ``fn(module, batch)`` over ``X`` in float64 and return numpy."""
+        """Run ``fn(module, batch)`` over ``X`` in float64 and return numpy.
+
+        Fitted modules stay in eval mode (``fit`` leaves them so), so inference
+        writes no module state and may run in several threads at once; a module
+        still in training mode (a model pickled by an earlier version) is switched
+        to eval mode for good.
+        """
+        if module.training:
+            module.eval()
         out = batched_apply(module, X, fn, self.batch_size, device, dtype=torch.float64)
         if isinstance(out, tuple):
             return tuple(o.cpu().numpy() for o in out)
@@ -276,3 +374,95 @@ class BaseDeepClusterer(
         # inference runs in float64 (see the class docstring)
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+
+class StudentTClusteringMixin:
+    """Inference of the estimators trained by DEC's clustering phase (DEC, the RNN).
+
+    The estimator defines ``_network_input(X)``, which validates new data and
+    scales it as in ``fit``, and stores the phase's result with
+    :meth:`_store_clustering`.
+    """
+
+    def _store_clustering(self, result):
+        """Fitted attributes from a :class:`~skdeepcluster.training.ClusteringResult`."""
+        self.net_ = result.net
+        self.history_ = result.net.history
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.cluster_centers_ = result.cluster_centers
+        self.labels_ = result.labels
+
+    def predict_proba(self, X):
+        """Soft assignments Q (Student-t kernel) of each sample to each cluster.
+
+        Parameters
+        ----------
+        X : array-like
+            New samples, shaped and scaled like the training data (see ``fit``).
+
+        Returns
+        -------
+        Q : ndarray of shape (n_samples, n_clusters)
+            Rows sum to one.
+        """
+        X = self._network_input(X)  # first: it raises NotFittedError when unfitted
+        return self._apply(self.net_.module_, X, lambda m, x: m.soft_assign(x),
+                           self.net_.device)
+
+    def predict(self, X):
+        """Cluster of each sample: the argmax of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like
+            New samples, shaped and scaled like the training data (see ``fit``).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster labels.
+        """
+        return self.predict_proba(X).argmax(axis=1)
+
+    def transform(self, X):
+        """Embed samples with the trained encoder.
+
+        Parameters
+        ----------
+        X : array-like
+            New samples, shaped and scaled like the training data (see ``fit``).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, embedding_dim)
+            Embeddings (float64).
+        """
+        X = self._network_input(X)
+        return self._apply(self.net_.module_, X, lambda m, x: m.autoencoder.encode(x),
+                           self.net_.device)
+
+    def score(self, X, y=None):
+        """Negative clustering loss ``-KL(P‖Q)`` on ``X`` (higher is better).
+
+        P is the sharpened target computed from Q over ``X``. Scores are comparable
+        between models with the same ``n_clusters``.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples, shaped and scaled like the training data (see ``fit``).
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-KL(P‖Q)``, averaged over samples.
+        """
+        q = torch.as_tensor(self.predict_proba(X))
+        return -float(kl_clustering_loss(q, target_distribution(q)))
+
+    @property
+    def _n_features_out(self):
+        return self.cluster_centers_.shape[1]

@@ -1,53 +1,17 @@
 """Deep Embedded Clustering (DEC) and its improved variant with local structure preservation (IDEC)."""
 
 import copy
-import math
 from numbers import Integral, Real
 
-import numpy as np
-import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .base import BaseDeepClusterer
-from .cluster_init import kmeans
-from .nn import (
-    ClusteringModel,
-    DenoisingLayer,
-    MLPAutoencoder,
-    kl_clustering_loss,
-    target_distribution,
-)
-from .training import (
-    AutoencoderNet,
-    ClusteringNet,
-    IterationLimit,
-    TargetDistributionUpdate,
-    autocast_bf16,
-    batched_apply,
-    make_net,
-)
+from . import inputs
+from .base import BaseDeepClusterer, StudentTClusteringMixin, fit_context, positive_ints
+from .nn import MLPAutoencoder
+from .training import fit_dec_clustering, pretrain_autoencoder
 
 
-def _optimizer_kwargs(name):
-    """skorch arguments for an optimiser name: Adam (``make_net``'s default) or SGD
-    with momentum 0.9, as in the DEC paper."""
-    return {"optimizer": torch.optim.SGD, "optimizer__momentum": 0.9} if name == "sgd" else {}
-
-
-def _input_scale(X, target_rms):
-    """The scalar that brings the root mean square of ``X``'s entries to ``target_rms``
-    (1.0 when ``target_rms`` is None or ``X`` is all zeros)."""
-    if target_rms is None:
-        return 1.0
-    # in float64 and by blocks of rows: exact enough, and no full-size float64 copy
-    total = sum(float(np.square(X[i:i + 4096], dtype=np.float64).sum())
-                for i in range(0, len(X), 4096))
-    rms = math.sqrt(total / X.size)
-    return target_rms / rms if rms > 0 else 1.0
-
-
-class DEC(BaseDeepClusterer):
+class DEC(StudentTClusteringMixin, BaseDeepClusterer):
     """Deep Embedded Clustering, with an IDEC mode that keeps the decoder.
 
     An autoencoder is pretrained to reconstruct the data; k-means on its embedding
@@ -104,7 +68,7 @@ class DEC(BaseDeepClusterer):
         Optimiser of the pretraining. ``'sgd'`` is SGD with momentum 0.9, the
         recipe of the DEC paper (``pretrain_lr=0.1``) and of DEC-keras on MNIST and
         Fashion-MNIST (``pretrain_lr=1.0``, batch 256); on Fashion-MNIST it gave
-        a better embedding than Adam (see ``benchmarks/RESULTS.md``).
+        a better embedding than Adam (see the user guide).
     corruption : float, default=0.2
         Dropout rate of the greedy denoising layers.
     gamma : float, default=None
@@ -229,6 +193,7 @@ class DEC(BaseDeepClusterer):
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "mixed_precision": ["boolean"],
     }
+    _value_constraints = {"hidden_dims": positive_ints()}
 
     def __init__(
         self,
@@ -281,8 +246,7 @@ class DEC(BaseDeepClusterer):
         self.verbose = verbose
         self.random_state = random_state
 
-    # ---- fit -----------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context
     def fit(self, X, y=None):
         """Pretrain the autoencoder, initialise the centroids, and train the clustering.
 
@@ -299,168 +263,49 @@ class DEC(BaseDeepClusterer):
         self : DEC
             Fitted estimator.
         """
-        X = self._validate_fit_data(X)
+        X = inputs.check_rows(self, X, reset=True)
+        self._check_pretrain_options()
+        degenerate = self._warn_if_few_distinct_rows(X)
+        scale = inputs.input_scale(X, self.input_rms)
+        with self._fit_scope() as (rng, seed, device):
+            X_t = inputs.training_tensor(X if scale == 1.0 else X * scale, device)
+            autoencoder = self._build_autoencoder(X.shape[1])
+            self.pretrain_history_ = pretrain_autoencoder(
+                autoencoder, X_t, epochs=self.pretrain_epochs, lr=self.pretrain_lr,
+                optimizer=self.pretrain_optimizer,
+                stacked_denoising=self.pretrain == "stacked_denoising",
+                corruption=self.corruption, seed=seed, **self._training_options(device))
+            result = fit_dec_clustering(
+                autoencoder, X_t, n_clusters=self.n_clusters, rng=rng, seed=seed + 1,
+                alpha=self.alpha, gamma=self.gamma, lr=self.lr, optimizer=self.optimizer,
+                max_iter=self.max_iter, update_interval=self.update_interval, tol=self.tol,
+                n_init=self.n_init,
+                # IDEC's L_r in the units of the data as given, as in the paper: the
+                # rescaling conditions the network, it does not reweigh the objective
+                reconstruction_weight=1.0 / scale**2, **self._training_options(device))
+        self._store_clustering(result)
+        self.input_scale_ = scale
+        if not degenerate:
+            self._warn_if_clusters_lost()
+        return self
+
+    def _check_pretrain_options(self):
         if self.autoencoder is not None and self.pretrain == "stacked_denoising":
             raise ValueError(
                 "pretrain='stacked_denoising' needs the built-in MLP autoencoder; "
                 "use pretrain='autoencoder' with a custom autoencoder."
             )
-        scale = _input_scale(X, self.input_rms)
-        with self._fit_scope() as (rng, seed, device):
-            X_t = self._training_tensor(X if scale == 1.0 else X * scale, device)
-            autoencoder = self._build_autoencoder(X.shape[1])
-            self.pretrain_history_ = self._pretrain(autoencoder, X_t, seed, device)
-            self._fit_clustering(autoencoder, X_t, rng, seed, device, scale)
-        self.input_scale_ = scale
-        self._warn_if_clusters_lost()
-        return self
 
     def _build_autoencoder(self, n_features):
         if self.autoencoder is not None:
             return copy.deepcopy(self.autoencoder)
         return MLPAutoencoder(n_features, tuple(self.hidden_dims), self.embedding_dim)
 
-    def _net(self, net_cls, module, *, phase, lr, max_epochs, seed, device, **kwargs):
-        return make_net(net_cls, module, phase=phase, lr=lr, max_epochs=max_epochs,
-                        batch_size=self.batch_size, device=device, seed=seed,
-                        verbose=self.verbose, mixed_precision=self.mixed_precision,
-                        **kwargs)
+    def _training_options(self, device):
+        return dict(batch_size=self.batch_size, device=device, verbose=self.verbose,
+                    mixed_precision=self.mixed_precision)
 
-    def _pretrain(self, autoencoder, X, seed, device):
-        """Pretrain ``autoencoder`` in place; return the end-to-end history."""
-        optimizer = _optimizer_kwargs(self.pretrain_optimizer)
-        if self.pretrain == "stacked_denoising":
-            for i in range(autoencoder.n_layers):
-                codes = batched_apply(autoencoder, X, lambda m, x: m.encode(x, n_layers=i),
-                                      self.batch_size, device)
-                layer = DenoisingLayer(autoencoder, i, self.corruption)
-                self._net(AutoencoderNet, layer, phase=f"greedy pretraining of layer {i}",
-                          lr=self.pretrain_lr, max_epochs=self.pretrain_epochs,
-                          seed=seed + i + 1, device=device, **optimizer).fit(codes)
-        net = self._net(AutoencoderNet, autoencoder, phase="autoencoder pretraining",
-                        lr=self.pretrain_lr, max_epochs=self.pretrain_epochs, seed=seed,
-                        device=device, **optimizer)
-        return net.fit(X).history
-
-    def _fit_clustering(self, autoencoder, X, rng, seed, device, scale=1.0):
-        n_samples = X.shape[0]
-        z = batched_apply(autoencoder, X, lambda m, x: m.encode(x), self.batch_size, device)
-        centers, _ = kmeans(z, self.n_clusters, n_init=self.n_init, random_state=rng,
-                            device=device)
-        model = ClusteringModel(autoencoder, torch.as_tensor(centers, dtype=torch.float32),
-                                alpha=self.alpha, keep_decoder=self.gamma is not None)
-        batches_per_epoch = math.ceil(n_samples / self.batch_size)
-        update_interval = (batches_per_epoch if self.update_interval == "auto"
-                           else self.update_interval)
-        limit = IterationLimit(self.max_iter)
-        target = TargetDistributionUpdate(update_interval, self.tol, self._soft_assign_train)
-        net = self._net(
-            ClusteringNet, model, phase="clustering", lr=self.lr,
-            max_epochs=math.ceil(self.max_iter / batches_per_epoch), seed=seed + 1,
-            device=device, callbacks=[("iteration_limit", limit), ("target", target)],
-            # IDEC's L_r in the units of the data as given, as in the paper: the
-            # rescaling conditions the network, it does not reweigh the objective
-            gamma=self.gamma, reconstruction_weight=1.0 / scale**2,
-            **self._clustering_optimizer(),
-        )
-        net.fit(X, torch.arange(n_samples, device=X.device))
-        # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
-        net.module = ClusteringModel
-        net.module_.double()
-        self.net_ = net
-        self.history_ = net.history
-        self.n_iter_ = limit.n_iter_
-        self.converged_ = target.converged_
-        self.cluster_centers_ = net.module_.head.centers.detach().cpu().numpy()
-        self.labels_ = self._predict_proba(X).argmax(axis=1)
-
-    def _clustering_optimizer(self):
-        """skorch arguments that select the clustering phase's optimiser."""
-        return _optimizer_kwargs(self.optimizer)
-
-    def _soft_assign_train(self, module, X):
-        with autocast_bf16(X.device, self.mixed_precision):
-            return batched_apply(module, X, lambda m, x: m.soft_assign(x),
-                                 self.batch_size, X.device)
-
-    # ---- inference -----------------------------------------------------------------
-    def _validate_inference_data(self, X, **kwargs):
-        X = super()._validate_inference_data(X, **kwargs)
-        # as in fit: no copy of X when there is nothing to rescale
+    def _network_input(self, X):
+        """Validated rows, rescaled as in ``fit`` (no copy when the scale is 1)."""
+        X = inputs.check_rows(self, X, reset=False)
         return X if self.input_scale_ == 1.0 else X * self.input_scale_
-
-    def _predict_proba(self, X):
-        return self._apply(self.net_.module_, X, lambda m, x: m.soft_assign(x),
-                           self.net_.device)
-
-    def predict_proba(self, X):
-        """Soft assignments Q (Student-t kernel) of each row to each cluster.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            New data, scaled like the training data.
-
-        Returns
-        -------
-        Q : ndarray of shape (n_samples, n_clusters)
-            Rows sum to one.
-        """
-        return self._predict_proba(self._validate_inference_data(X))
-
-    def predict(self, X):
-        """Cluster of each row: the argmax of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            New data, scaled like the training data.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            Cluster labels.
-        """
-        return self.predict_proba(X).argmax(axis=1)
-
-    def transform(self, X):
-        """Embed rows with the trained encoder.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            New data, scaled like the training data.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, embedding_dim)
-            Embeddings (float64).
-        """
-        X = self._validate_inference_data(X)
-        return self._apply(self.net_.module_, X, lambda m, x: m.autoencoder.encode(x),
-                           self.net_.device)
-
-    def score(self, X, y=None):
-        """Negative clustering loss ``-KL(P‖Q)`` on ``X`` (higher is better).
-
-        P is the sharpened target computed from Q over ``X``. Scores are comparable
-        between models with the same ``n_clusters``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-            ``-KL(P‖Q)``, averaged over rows.
-        """
-        q = torch.as_tensor(self.predict_proba(X))
-        return -float(kl_clustering_loss(q, target_distribution(q)))
-
-    @property
-    def _n_features_out(self):
-        return self.cluster_centers_.shape[1]

@@ -5,19 +5,15 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
-from sklearn.cluster import SpectralClustering
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .base import BaseDeepClusterer
+from . import inputs
+from .base import BaseDeepClusterer, fit_context, positive_ints
 from .cluster_init import kmeans
+from .graph_clustering import knn_spectral_clustering
 from .nn import ConvBackbone, DeepClusterModel, MLPBackbone
-from .training import DeepClusterNet, PseudoLabelUpdate, fit_whitening, make_net, whiten
-
-
-# rows from which spectral clustering's eigenvectors come from LOBPCG instead of ARPACK
-_LOBPCG_MIN_ROWS = 5000
+from .training import fit_whitening, train_deepcluster, whiten
+from .training.callbacks import check_finite
 
 
 class DeepCluster(BaseDeepClusterer):
@@ -44,12 +40,22 @@ class DeepCluster(BaseDeepClusterer):
         ``n_clusters``. It may be much larger than ``n_clusters``: the reference
         over-clusters (10,000 clusters for ImageNet's 1,000 classes). On 10,000
         Fashion-MNIST images, 50 or 100 pseudo-clusters did about 0.02 NMI worse than
-        10 (``benchmarks/RESULTS_deepcluster.md``).
+        10.
     input_shape : tuple of int, default=None
         ``(channels, height, width)`` or ``(height, width)`` of images: ``X`` may
         then be 4-D (or 3-D for one channel) images, or flat rows of
         ``prod(input_shape)`` features; the built-in backbone is a convnet. None:
         ``X`` is 2-D feature rows and the built-in backbone is an MLP.
+    input_rms : float or None, default=1.0
+        Multiply the data by one scalar, fitted on the training data, so that the
+        root mean square of its entries is ``input_rms``; ``predict``,
+        ``transform`` and ``score`` apply the same scalar (``input_scale_``). The
+        clustering then does not depend on the data's units: data multiplied by
+        1e30 or 1e-30 gives the labels of the data itself, where float32 would
+        overflow, or batch norm's ``eps`` would drown the tiny variances, and the
+        features collapse. On digits in [0, 1] (root mean square 0.48), NMI over 4
+        seeds went from 0.601 (data as given) to 0.639 with the convnet and stayed
+        at 0.76 with the MLP. None: use ``X`` as given.
     conv_channels : array-like of int, default=(16, 32, 64)
         Channels of the convnet's ``Conv 3×3 → BatchNorm → ReLU → MaxPool`` blocks
         (images only).
@@ -77,7 +83,7 @@ class DeepCluster(BaseDeepClusterer):
         fewer samples). Must not exceed the feature size. Whitening gives every kept
         direction the same weight, so keeping too many lets noise directions shape
         the pseudo-labels: on 10,000 Fashion-MNIST images 32 beat 64 by about 0.05
-        NMI (``benchmarks/RESULTS_deepcluster.md``). The reference keeps 256 of
+        NMI. The reference keeps 256 of
         4,096 AlexNet features.
     n_epochs : int, default=10
         Number of epochs, each one k-means run followed by one pass of training. On
@@ -90,8 +96,7 @@ class DeepCluster(BaseDeepClusterer):
     weight_decay : float, default=5e-4
         L2 penalty of SGD. The reference uses 1e-5 on ImageNet's 1.3 million
         images; on 10,000 Fashion-MNIST images 5e-4 gave clusters that matched the
-        classes better (ACC +0.05, NMI +0.02 on each of 3 paired seeds, see
-        ``benchmarks/RESULTS_deepcluster.md``).
+        classes better (ACC +0.05, NMI +0.02 on each of 3 paired seeds).
     n_init : int, default=10
         Number of k-means restarts of the final clustering (each epoch's k-means
         runs once, with 20 iterations, as the reference); unused with
@@ -106,7 +111,7 @@ class DeepCluster(BaseDeepClusterer):
         nearest training rows, which agrees with ``labels_`` on about 99 % of the
         training rows. On 10,000 Fashion-MNIST images, the same trained networks
         gave NMI 0.661 with ``'spectral'`` against 0.586 with ``'kmeans'`` (higher
-        on each of 10 seeds) at the same ACC (``benchmarks/RESULTS_deepcluster.md``).
+        on each of 10 seeds) at the same ACC.
     n_neighbors : int, default=10
         Neighbours of the graph and of the vote of ``final_clustering='spectral'``
         (capped at ``n_samples - 1``); unused with ``'kmeans'``.
@@ -133,6 +138,8 @@ class DeepCluster(BaseDeepClusterer):
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training row: its nearest final centroid, or its spectral
         cluster.
+    input_scale_ : float
+        The scalar that ``input_rms`` multiplies the data by (1.0 when None).
     cluster_centers_ : ndarray of shape (n_clusters, `n_components_`)
         Centroids in the whitened, L2-normalised feature space (with
         ``final_clustering='spectral'``, the mean of each cluster's rows).
@@ -197,6 +204,7 @@ class DeepCluster(BaseDeepClusterer):
         **BaseDeepClusterer._parameter_constraints,
         "n_pseudo_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "input_shape": ["array-like", None],
+        "input_rms": [Interval(Real, 0, None, closed="neither"), None],
         "conv_channels": ["array-like"],
         "hidden_dims": ["array-like"],
         "feature_dim": [Interval(Integral, 1, None, closed="left")],
@@ -215,6 +223,7 @@ class DeepCluster(BaseDeepClusterer):
         # batch norm cannot train on single rows
         "batch_size": [Interval(Integral, 2, None, closed="left")],
     }
+    _value_constraints = {"conv_channels": positive_ints(), "hidden_dims": positive_ints()}
 
     def __init__(
         self,
@@ -222,6 +231,7 @@ class DeepCluster(BaseDeepClusterer):
         *,
         n_pseudo_clusters=None,
         input_shape=None,
+        input_rms=1.0,
         conv_channels=(16, 32, 64),
         hidden_dims=(512, 256),
         feature_dim=64,
@@ -245,6 +255,7 @@ class DeepCluster(BaseDeepClusterer):
         self.n_clusters = n_clusters
         self.n_pseudo_clusters = n_pseudo_clusters
         self.input_shape = input_shape
+        self.input_rms = input_rms
         self.conv_channels = conv_channels
         self.hidden_dims = hidden_dims
         self.feature_dim = feature_dim
@@ -265,56 +276,17 @@ class DeepCluster(BaseDeepClusterer):
         self.verbose = verbose
         self.random_state = random_state
 
-    # ---- input shapes ----------------------------------------------------------------
-    def _image_shape(self):
-        """``input_shape`` as ``(channels, height, width)``, or None for flat rows."""
-        if self.input_shape is None:
-            return None
-        shape = tuple(self.input_shape)
-        if (len(shape) not in (2, 3)
-                or not all(isinstance(s, Integral) and s >= 1 for s in shape)):
-            raise ValueError(
-                f"input_shape={self.input_shape!r} must be (channels, height, width) or "
-                "(height, width) with positive integers."
-            )
-        return tuple(int(s) for s in ((1,) + shape if len(shape) == 2 else shape))
-
-    def _flatten_images(self, X):
-        """Turn 3-D/4-D image arrays into flat rows, checking them against ``input_shape``."""
-        ndim = getattr(X, "ndim", None)
-        if ndim is None or ndim <= 2:
-            return X
-        shape = self._image_shape()
-        if shape is None:
-            raise ValueError(
-                f"X has {ndim} dimensions; pass input_shape=(channels, height, width) "
-                "for images, or 2-D rows of features."
-            )
-        got = tuple(X.shape[1:])
-        if got != shape and not (shape[0] == 1 and got == shape[1:]):
-            raise ValueError(
-                f"Images of shape {got} do not match input_shape={tuple(self.input_shape)}."
-            )
-        return np.asarray(X).reshape(X.shape[0], -1)
-
-    def _check_row_size(self, X):
-        shape = self._image_shape()
-        if shape is not None and X.shape[1] != np.prod(shape):
-            raise ValueError(
-                f"X has {X.shape[1]} features per row, but input_shape="
-                f"{tuple(self.input_shape)} needs {int(np.prod(shape))}."
-            )
-
     # ---- fit -------------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context
     def fit(self, X, y=None):
         """Alternate k-means pseudo-labelling and network training, then cluster.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
-            Training data: feature rows, or images when ``input_shape`` is set.
-            Scale it first (e.g. pixels to [0, 1], features to unit variance).
+            Training data: feature rows, or images when ``input_shape`` is set. Its
+            overall scale does not matter (see ``input_rms``); features on very
+            different scales should be standardised first.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -323,47 +295,45 @@ class DeepCluster(BaseDeepClusterer):
         self : DeepCluster
             Fitted estimator.
         """
-        X = self._validate_fit_data(self._flatten_images(X))
-        self._check_row_size(X)
-        n_samples = X.shape[0]
+        X = inputs.check_images(self, X, self.input_shape, reset=True)
         n_pseudo = self.n_clusters if self.n_pseudo_clusters is None else self.n_pseudo_clusters
-        if n_samples < n_pseudo:
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_pseudo_clusters={n_pseudo}."
-            )
+        inputs.check_n_samples(X.shape[0], n_pseudo, "n_pseudo_clusters")
+        self._check_layout(X.shape[0], n_pseudo)
+        self._warn_if_few_distinct_rows(X)
+        scale = inputs.input_scale(X, self.input_rms)
+        X = X if scale == 1.0 else X * scale
         with self._fit_scope() as (rng, seed, device):
-            X_t = self._training_tensor(X, device)
+            X_t = inputs.training_tensor(X, device)
             backbone, feature_dim = self._build_backbone(X_t)
-            if self.pca_dim > feature_dim:
-                raise ValueError(
-                    f"pca_dim={self.pca_dim} is larger than the {feature_dim} features "
-                    "the backbone produces."
-                )
-            pca_dim = min(self.pca_dim, max(n_samples - 1, 1))
+            pca_dim = self._pca_dim(feature_dim, X.shape[0])
             model = DeepClusterModel(backbone, feature_dim, n_pseudo,
-                                     input_shape=self._image_shape())
-            pseudo = PseudoLabelUpdate(n_pseudo, pca_dim, rng, self.batch_size)
-            net = make_net(
-                DeepClusterNet, model, phase="DeepCluster training", lr=self.lr,
-                max_epochs=self.n_epochs, batch_size=self.batch_size, device=device,
-                seed=seed, verbose=self.verbose, callbacks=[("pseudo_labels", pseudo)],
-                optimizer=torch.optim.SGD, optimizer__momentum=self.momentum,
-                optimizer__weight_decay=self.weight_decay,
-                mixed_precision=self.mixed_precision,
-            )
-            net.fit(X_t, torch.arange(n_samples, device=device))
-            # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
-            net.module = DeepClusterModel
-            net.module_.double()
-            self.net_ = net
-            self.history_ = net.history
-            self.n_iter_ = len(net.history)
+                                     input_shape=inputs.image_shape(self.input_shape))
+            self.net_ = train_deepcluster(
+                model, X_t, n_pseudo_clusters=n_pseudo, pca_dim=pca_dim, rng=rng, seed=seed,
+                epochs=self.n_epochs, lr=self.lr, momentum=self.momentum,
+                weight_decay=self.weight_decay, batch_size=self.batch_size, device=device,
+                verbose=self.verbose, mixed_precision=self.mixed_precision)
+            self.history_ = self.net_.history
+            self.n_iter_ = len(self.net_.history)
             self._fit_final_clustering(X, pca_dim, rng, device)
+        self.input_scale_ = scale
         return self
+
+    def _check_layout(self, n_samples, n_pseudo):
+        """Refuse what cannot train or cannot give the clusters asked for."""
+        if n_samples < 2:
+            raise ValueError(
+                f"DeepCluster needs at least 2 samples (batch norm and PCA); got "
+                f"{n_samples} sample.")
+        if self.pca_dim == 1 and max(self.n_clusters, n_pseudo) > 2:
+            raise ValueError(
+                f"pca_dim=1 cannot give n_clusters={self.n_clusters} (n_pseudo_clusters="
+                f"{n_pseudo}) clusters: after whitening and L2 normalisation every sample "
+                "is +1 or -1, two points at most. Use pca_dim >= 2.")
 
     def _build_backbone(self, X):
         """The backbone and the size of its features (probed on two rows)."""
-        shape = self._image_shape()
+        shape = inputs.image_shape(self.input_shape)
         if self.backbone is not None:
             backbone = copy.deepcopy(self.backbone)
         elif shape is not None:
@@ -383,38 +353,31 @@ class DeepCluster(BaseDeepClusterer):
             )
         return backbone, out.shape[1]
 
+    def _pca_dim(self, feature_dim, n_samples):
+        if self.pca_dim > feature_dim:
+            raise ValueError(
+                f"pca_dim={self.pca_dim} is larger than the {feature_dim} features "
+                "the backbone produces."
+            )
+        return min(self.pca_dim, max(n_samples - 1, 1))
+
     def _fit_final_clustering(self, X, pca_dim, rng, device):
         feats = torch.as_tensor(self._features(X))
+        check_finite(feats, "DeepCluster training", "the features", ("lr",))
         mean, projection = fit_whitening(feats, pca_dim)
         self.pca_mean_ = mean.numpy()
         self.pca_projection_ = projection.numpy()
         self.n_components_ = self.pca_projection_.shape[1]
         z = self._whiten(feats.numpy())
-        self.neighbors_ = None
         if self.final_clustering == "spectral":
-            self._fit_spectral(z, rng)
+            self.labels_, self.cluster_centers_, self.neighbors_ = knn_spectral_clustering(
+                z, self.n_clusters, self.n_neighbors, rng)
             return
+        self.neighbors_ = None
         self.cluster_centers_, _ = kmeans(z, self.n_clusters, n_init=self.n_init,
                                           random_state=rng, device=device)
         # labels from the same guts as predict, so that they agree exactly
         self.labels_ = self._nearest_center(z)
-
-    def _fit_spectral(self, z, rng):
-        """Spectral clustering of the k-NN graph of ``z``; a k-NN vote for ``predict``."""
-        n_neighbors = min(self.n_neighbors, z.shape[0] - 1)
-        # ARPACK's shift-invert mode factorises the graph Laplacian, which gets slow on
-        # large graphs: 257 s on 70,000 rows, where LOBPCG took 19 s (and matched it on
-        # Fashion-MNIST features, NMI within 0.001). LOBPCG fails on tiny graphs.
-        solver = "lobpcg" if z.shape[0] >= _LOBPCG_MIN_ROWS else "arpack"
-        # 'cluster_qr' labels the spectral embedding without a k-means run
-        spectral = SpectralClustering(self.n_clusters, affinity="nearest_neighbors",
-                                      n_neighbors=n_neighbors, eigen_solver=solver,
-                                      assign_labels="cluster_qr", random_state=rng)
-        labels = spectral.fit_predict(z)
-        _, self.labels_ = np.unique(labels, return_inverse=True)  # consecutive ids
-        self.cluster_centers_ = np.stack(
-            [z[self.labels_ == k].mean(axis=0) for k in range(self.labels_.max() + 1)])
-        self.neighbors_ = KNeighborsClassifier(n_neighbors).fit(z, self.labels_)
 
     # ---- inference guts (no validation) -----------------------------------------------
     def _features(self, X):
@@ -431,9 +394,6 @@ class DeepCluster(BaseDeepClusterer):
     def _nearest_center(self, z):
         return self._sq_distances(z).argmin(axis=1)
 
-    def _validate_inference(self, X):
-        return self._validate_inference_data(self._flatten_images(X))
-
     # ---- public inference ----------------------------------------------------------
     def transform(self, X):
         """Whitened, L2-normalised features of the trained network.
@@ -441,14 +401,16 @@ class DeepCluster(BaseDeepClusterer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
-            New data, scaled like the training data.
+            New data, in the units of the training data.
 
         Returns
         -------
         Z : ndarray of shape (n_samples, `n_components_`)
             The space in which ``cluster_centers_`` live (float64).
         """
-        return self._whiten(self._features(self._validate_inference(X)))
+        X = inputs.check_images(self, X, self.input_shape, reset=False)
+        return self._whiten(self._features(X if self.input_scale_ == 1.0
+                                            else X * self.input_scale_))
 
     def predict(self, X):
         """Index of the nearest centroid in the whitened feature space.
@@ -459,7 +421,7 @@ class DeepCluster(BaseDeepClusterer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
-            New data, scaled like the training data.
+            New data, in the units of the training data.
 
         Returns
         -------

@@ -76,3 +76,37 @@ def sliding_windows(recording, width, step=None, *, labels=None):
         values, counts = np.unique(labels[s : s + width], return_counts=True)
         window_labels.append(values[np.argmax(counts)])
     return windows, np.asarray(window_labels)
+
+
+def channel_scaling(X, method):
+    """Per-channel offset and scale of windows, over all windows and time steps.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_timesteps, n_channels)
+    method : {'standard', 'minmax'} or None
+        Zero mean and unit variance, [0, 1], or no scaling.
+
+    Returns
+    -------
+    offset, scale : ndarray of shape (n_channels,), float64
+        Scaled windows are ``(X - offset) / scale``; a constant channel is only
+        shifted (scale 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepcluster.preprocessing import channel_scaling
+    >>> X = np.stack([np.zeros((4, 2)), np.ones((4, 2))])   # 2 windows, 4 steps
+    >>> channel_scaling(X, "minmax")
+    (array([0., 0.]), array([1., 1.]))
+    """
+    n_channels = X.shape[2]
+    if method == "standard":
+        offset, scale = X.mean(axis=(0, 1)), X.std(axis=(0, 1))
+    elif method == "minmax":
+        offset, scale = X.min(axis=(0, 1)), np.ptp(X, axis=(0, 1))
+    else:
+        offset, scale = np.zeros(n_channels), np.ones(n_channels)
+    scale = np.where(scale > 0, scale, 1.0)
+    return offset.astype(np.float64), scale.astype(np.float64)

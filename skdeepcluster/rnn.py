@@ -1,44 +1,18 @@
 """Multi-task recurrent autoencoder clustering of sensor windows (Deep Inertial Sensory Clustering)."""
 
+import functools
 from numbers import Integral, Real
 
-import numpy as np
-import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import LRScheduler
-from torch.optim.lr_scheduler import StepLR
 
-from .base import BaseDeepClusterer
-from .dec import DEC
-from .nn import MultiTaskRecurrentAutoencoder
-from .training import AutoencoderNet
+from . import inputs
+from .base import BaseDeepClusterer, StudentTClusteringMixin, fit_context
+from .nn import MultiTaskRecurrentAutoencoder, recalibrate_embedding_norm
+from .preprocessing import channel_scaling
+from .training import fit_dec_clustering, pretrain_autoencoder
 
 
-@torch.no_grad()
-def _recalibrate_batchnorm(autoencoder, X, batch_size):
-    """Set the embedding's BatchNorm statistics to their average over all of ``X`` in eval mode.
-
-    Training-mode BatchNorm keeps exponential averages of batch statistics gathered
-    with dropout on; they lag behind the weights and do not fit eval-mode
-    activations, so the eval-mode embedding (k-means init, P, predict) would be
-    shifted against the one being trained. Recomputing them before every use of the
-    eval-mode embedding removes that shift.
-    """
-    norm = autoencoder.embed_norm
-    was_training = autoencoder.training
-    autoencoder.eval()
-    norm.reset_running_stats()
-    norm.momentum = None  # cumulative average over the batches below
-    norm.train()
-    for start in range(0, len(X), batch_size):
-        autoencoder.encode(X[start : start + batch_size].to(norm.running_mean.dtype))
-    norm.momentum = 0.1
-    autoencoder.train(was_training)
-
-
-class MultiTaskRNNClusterer(DEC):
+class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
     """Deep clustering of multichannel sensor windows with a multi-task recurrent autoencoder.
 
     Each window is split in two: a bidirectional ConvGRU encodes the first
@@ -236,10 +210,6 @@ class MultiTaskRNNClusterer(DEC):
         "n_init": [Interval(Integral, 1, None, closed="left")],
     }
 
-    # DEC's training code reads it; mixed precision is not offered for the recurrent
-    # model, which has not been measured with it
-    mixed_precision = False
-
     def __init__(
         self,
         n_clusters=8,
@@ -297,75 +267,8 @@ class MultiTaskRNNClusterer(DEC):
         self.verbose = verbose
         self.random_state = random_state
 
-    # ---- input ---------------------------------------------------------------------
-    def _check_windows(self, X, reset):
-        """Validate 2-D/3-D windows, return them 3-D and scaled (float64)."""
-        if not reset:
-            check_is_fitted(self)
-            shape = getattr(X, "shape", None)
-            if shape is not None and len(shape) == 3:
-                self._check_layout(shape)  # clearer than sklearn's "n features" message
-        X = validate_data(self, X, dtype=[np.float64, np.float32], allow_nd=True, reset=reset)
-        if X.ndim not in (2, 3):
-            raise ValueError(
-                "Expected a 2-D array (n_samples, n_timesteps) or a 3-D array "
-                f"(n_samples, n_timesteps, n_channels), got a {X.ndim}-D array."
-            )
-        if X.ndim == 2:
-            X = X[:, :, None]
-        if reset:
-            if X.shape[0] < self.n_clusters:
-                raise ValueError(
-                    f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
-                )
-            self._fit_layout(X)
-        else:
-            self._check_layout(X.shape)
-        return (X - self.channel_offset_) / self.channel_scale_
-
-    def _fit_layout(self, X):
-        n_timesteps, n_channels = X.shape[1:]
-        future = n_timesteps // 2 if self.future_steps == "auto" else self.future_steps
-        if future >= n_timesteps:
-            raise ValueError(
-                f"Windows of n_timesteps={n_timesteps} are too short for "
-                f"future_steps={future}: the encoder needs at least one time step."
-            )
-        if self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size={self.kernel_size} must be odd ('same' padding).")
-        if self.sensor_axes is not None and n_channels % self.sensor_axes:
-            raise ValueError(
-                f"sensor_axes={self.sensor_axes} does not divide n_channels={n_channels}."
-            )
-        self.n_timesteps_, self.n_channels_, self.future_steps_ = n_timesteps, n_channels, future
-        if self.scaling == "standard":
-            offset, scale = X.mean(axis=(0, 1)), X.std(axis=(0, 1))
-        elif self.scaling == "minmax":
-            offset, scale = X.min(axis=(0, 1)), np.ptp(X, axis=(0, 1))
-        else:
-            offset, scale = np.zeros(n_channels), np.ones(n_channels)
-        scale = np.where(scale > 0, scale, 1.0)  # constant channels are only shifted
-        self.channel_offset_ = offset.astype(np.float64)
-        self.channel_scale_ = scale.astype(np.float64)
-
-    def _check_layout(self, shape):
-        n_timesteps, n_channels = shape[1], (shape[2] if len(shape) == 3 else 1)
-        if n_channels != self.n_channels_:
-            raise ValueError(
-                f"X has {n_channels} channels, but {type(self).__name__} was fitted "
-                f"with {self.n_channels_} channels."
-            )
-        if n_timesteps != self.n_timesteps_:
-            raise ValueError(
-                f"X has {n_timesteps} timesteps, but {type(self).__name__} was fitted "
-                f"with {self.n_timesteps_} timesteps."
-            )
-
-    def _validate_inference_data(self, X, **kwargs):
-        return self._check_windows(X, reset=False)
-
     # ---- fit -----------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context
     def fit(self, X, y=None):
         """Pretrain the multi-task autoencoder, initialise the centroids, train the clustering.
 
@@ -381,111 +284,69 @@ class MultiTaskRNNClusterer(DEC):
         self : MultiTaskRNNClusterer
             Fitted estimator.
         """
-        X = self._check_windows(X, reset=True)
+        X = inputs.check_windows(self, X, reset=True)
+        self._check_layout()
+        degenerate = self._warn_if_few_distinct_rows(X)
+        self.channel_offset_, self.channel_scale_ = channel_scaling(X, self.scaling)
+        X = self._scale(X)
+        # the batch-norm statistics of the embedding, measured in eval mode before
+        # every full-data pass (k-means init, each P, the final labels)
+        recalibrate = functools.partial(recalibrate_embedding_norm, batch_size=self.batch_size)
         with self._fit_scope() as (rng, seed, device):
-            X_t = self._training_tensor(X, device)
-            autoencoder = MultiTaskRecurrentAutoencoder(
-                self.n_channels_, self.n_timesteps_, self.future_steps_,
-                hidden_size=self.hidden_size, embedding_dim=self.embedding_dim,
-                num_layers=self.num_layers, kernel_size=self.kernel_size,
-                dropout=self.dropout, sensor_axes=self.sensor_axes,
-                teacher_forcing=self.teacher_forcing, loss=self.reconstruction_loss,
-                znorm_input=self.znorm_input,
-            )
-            net = self._net(AutoencoderNet, autoencoder, phase="autoencoder pretraining",
-                            lr=self.pretrain_lr, max_epochs=self.pretrain_epochs, seed=seed,
-                            device=device, callbacks=self._pretrain_schedule())
-            self.pretrain_history_ = net.fit(X_t).history
-            _recalibrate_batchnorm(autoencoder, X_t, self.batch_size)
-            # DEC's clustering phase; gamma is a float, so the decoders are kept (IDEC loss)
-            self._fit_clustering(autoencoder, X_t, rng, seed, device)
-        self._warn_if_clusters_lost()
+            X_t = inputs.training_tensor(X, device)
+            autoencoder = self._build_autoencoder()
+            self.pretrain_history_ = pretrain_autoencoder(
+                autoencoder, X_t, epochs=self.pretrain_epochs, lr=self.pretrain_lr,
+                lr_decay=self.pretrain_lr_decay, seed=seed, **self._training_options(device))
+            recalibrate(autoencoder, X_t)
+            # IDEC's loss: gamma is a float, so the decoders are kept
+            result = fit_dec_clustering(
+                autoencoder, X_t, n_clusters=self.n_clusters, rng=rng, seed=seed + 1,
+                alpha=self.alpha, gamma=self.gamma, lr=self.lr, max_iter=self.max_iter,
+                update_interval=self.update_interval, tol=self.tol, n_init=self.n_init,
+                refresh=recalibrate, **self._training_options(device))
+        self._store_clustering(result)
+        if not degenerate:
+            self._warn_if_clusters_lost()
         return self
 
-    def _pretrain_schedule(self):
-        """The step decay of the pretraining learning rate, as skorch callbacks."""
-        if self.pretrain_lr_decay is None:
-            return []
-        step = max(1, round(0.7 * self.pretrain_epochs))  # StepLR steps after each epoch
-        return [("lr_decay", LRScheduler(StepLR, step_size=step, gamma=self.pretrain_lr_decay))]
+    def _check_layout(self):
+        """Resolve ``future_steps`` and check the parameters against the windows."""
+        n_timesteps, n_channels = self.n_timesteps_, self.n_channels_
+        future = n_timesteps // 2 if self.future_steps == "auto" else self.future_steps
+        if future >= n_timesteps:
+            raise ValueError(
+                f"Windows of n_timesteps={n_timesteps} are too short for "
+                f"future_steps={future}: the encoder needs at least one time step."
+            )
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size={self.kernel_size} must be odd ('same' padding).")
+        if self.sensor_axes is not None and n_channels % self.sensor_axes:
+            raise ValueError(
+                f"sensor_axes={self.sensor_axes} does not divide n_channels={n_channels}."
+            )
+        self.future_steps_ = future
 
-    def _fit_clustering(self, autoencoder, X, rng, seed, device):
-        super()._fit_clustering(autoencoder, X, rng, seed, device)
-        # statistics for the final weights (the last steps moved them since the last P)
-        _recalibrate_batchnorm(self.net_.module_.autoencoder, X, self.batch_size)
-        self.labels_ = self._predict_proba(X).argmax(axis=1)
+    def _build_autoencoder(self):
+        return MultiTaskRecurrentAutoencoder(
+            self.n_channels_, self.n_timesteps_, self.future_steps_,
+            hidden_size=self.hidden_size, embedding_dim=self.embedding_dim,
+            num_layers=self.num_layers, kernel_size=self.kernel_size, dropout=self.dropout,
+            sensor_axes=self.sensor_axes, teacher_forcing=self.teacher_forcing,
+            loss=self.reconstruction_loss, znorm_input=self.znorm_input,
+        )
 
-    def _clustering_optimizer(self):
-        """Adam, as in the reference (DEC's ``optimizer`` is not a parameter here)."""
-        return {}
+    def _training_options(self, device):
+        # mixed precision is not offered for the recurrent model (not measured)
+        return dict(batch_size=self.batch_size, device=device, verbose=self.verbose,
+                    mixed_precision=False)
 
-    def _soft_assign_train(self, module, X):
-        _recalibrate_batchnorm(module.autoencoder, X, self.batch_size)
-        return super()._soft_assign_train(module, X)
+    def _scale(self, X):
+        return (X - self.channel_offset_) / self.channel_scale_
 
-    # ---- inference (DEC's, on validated and scaled windows) --------------------------
-    def predict_proba(self, X):
-        """Soft assignments Q (Student-t kernel) of each window to each cluster.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps, n_channels) or (n_samples, n_timesteps)
-            Windows shaped like the training windows (unscaled: the fitted
-            per-channel scaling is applied).
-
-        Returns
-        -------
-        Q : ndarray of shape (n_samples, n_clusters)
-            Rows sum to one.
-        """
-        return super().predict_proba(X)
-
-    def predict(self, X):
-        """Cluster of each window: the argmax of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps, n_channels) or (n_samples, n_timesteps)
-            Windows shaped like the training windows.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            Cluster labels.
-        """
-        return super().predict(X)
-
-    def transform(self, X):
-        """Embed windows with the trained encoder (it reads the first part of each window).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps, n_channels) or (n_samples, n_timesteps)
-            Windows shaped like the training windows.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, embedding_dim)
-            Embeddings (float64).
-        """
-        return super().transform(X)
-
-    def score(self, X, y=None):
-        """Negative clustering loss ``-KL(P‖Q)`` on ``X`` (higher is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps, n_channels) or (n_samples, n_timesteps)
-            Windows shaped like the training windows.
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-            ``-KL(P‖Q)``, averaged over windows.
-        """
-        return super().score(X, y)
+    def _network_input(self, X):
+        """Validated windows (3-D), scaled per channel as in ``fit``."""
+        return self._scale(inputs.check_windows(self, X, reset=False))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,13 +16,16 @@ from skdeepcluster import (
     DeepSubspaceClustering,
     MultiTaskRNNClusterer,
 )
-from skdeepcluster.base import BaseDeepClusterer, cuda_determinism, resolve_device
+from skdeepcluster import inputs
+from skdeepcluster.base import cuda_determinism, resolve_device
+from skdeepcluster.inputs import training_tensor
 
 
 def test_auto_device_follows_cuda_availability(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert resolve_device("auto") == "cuda"
     assert resolve_device("cuda:1") == "cuda:1"
 
@@ -35,9 +38,23 @@ def test_unavailable_or_invalid_device_is_a_value_error(monkeypatch):
         resolve_device("gpu0")
 
 
+@pytest.mark.parametrize("device, message", [
+    ("meta", "device='meta' cannot train"),
+    ("mps", "device='mps' is not supported"),
+    ("cuda:3", "cuda:3.*only 2 CUDA device"),
+])
+def test_devices_that_cannot_train_are_refused_by_name(monkeypatch, device, message):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ValueError, match=message):
+        resolve_device(device)
+    with pytest.raises(ValueError, match=message):  # before any training
+        DEC(n_clusters=2, device=device).fit(np.random.RandomState(0).rand(10, 3))
+
+
 def test_training_tensor_on_cpu_is_float32_and_equal():
     X = np.arange(12, dtype=np.float64).reshape(4, 3)
-    X_t = BaseDeepClusterer._training_tensor(X, "cpu")
+    X_t = training_tensor(X, "cpu")
     assert X_t.dtype == torch.float32 and X_t.device.type == "cpu"
     np.testing.assert_array_equal(X_t.numpy(), X)
 
@@ -47,7 +64,7 @@ def test_data_larger_than_free_gpu_memory_is_a_memory_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (1_000, 10**9))
     X = np.ones((1_000, 10))
     with pytest.raises(MemoryError, match=r"\(1000, 10\) as float32.*device='cpu'"):
-        BaseDeepClusterer._training_tensor(X, "cuda")
+        training_tensor(X, "cuda")
 
 
 def test_cuda_out_of_memory_while_copying_is_a_memory_error(monkeypatch):
@@ -58,7 +75,7 @@ def test_cuda_out_of_memory_while_copying_is_a_memory_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (10**9, 10**9))
     monkeypatch.setattr(torch.Tensor, "to", out_of_memory)
     with pytest.raises(MemoryError, match="does not fit in the free memory of cuda"):
-        BaseDeepClusterer._training_tensor(np.ones((10, 3)), "cuda")
+        training_tensor(np.ones((10, 3)), "cuda")
 
 
 class _Sentinel(Exception):
@@ -79,7 +96,7 @@ def test_every_estimator_moves_its_data_through_the_guard(monkeypatch, make, X):
     def refuse(X, device):
         raise _Sentinel
 
-    monkeypatch.setattr(BaseDeepClusterer, "_training_tensor", staticmethod(refuse))
+    monkeypatch.setattr(inputs, "training_tensor", refuse)
     with pytest.raises(_Sentinel):
         make().fit(X)
 
@@ -176,3 +193,9 @@ def test_a_model_fitted_on_the_default_device_unpickles_without_a_gpu(monkeypatc
         warnings.simplefilter("ignore", UserWarning)  # "loaded on the CPU" on a GPU machine
         restored = pickle.loads(data)
     np.testing.assert_array_equal(restored.predict(X), expected)
+
+
+def test_values_beyond_float32_are_an_overflow_error():
+    with pytest.raises(ValueError, match="up to 2e\\+39 .* beyond the range of float32"):
+        training_tensor(np.array([[1.0, -2e39]]), "cpu")
+    training_tensor(np.array([[1.0, 3e38]]), "cpu")  # within range

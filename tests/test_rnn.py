@@ -244,7 +244,7 @@ def test_quality_on_basic_motions():
 
 
 def test_normalized_loss_with_lr_decay_separates_basic_motions():
-    # the settings of benchmarks/RESULTS_rnn.md (NMI 0.85 +- 0.01 over 5 seeds, DTW k-means
+    # the settings of the user guide's recipe (NMI 0.85 +- 0.01 over 5 seeds, DTW k-means
     # 0.81); with the plain MSE standing and walking merge (about 0.6)
     X, y = load_basic_motions()
     X = X[:, ::2]
@@ -279,3 +279,9 @@ def test_load_basic_motions_splits():
     assert X_train.shape == (40, 100, 6) and X.shape == (80, 100, 6)
     assert set(y) == {"Standing", "Walking", "Running", "Badminton"}
     assert np.isfinite(X).all()
+
+
+def test_the_rnn_is_wired_from_decs_parts_not_derived_from_dec():
+    from skdeepcluster import DEC
+
+    assert not isinstance(MultiTaskRNNClusterer(), DEC)

@@ -9,6 +9,7 @@ from .backbones import (
     SobelFilter,
 )
 from .clustering import ClusteringModel, StudentTHead, kl_clustering_loss, target_distribution
+from .normalization import recalibrate_embedding_norm
 from .recurrent import (
     BiConvGRUEncoder,
     ConditionalGRUDecoder,
@@ -31,6 +32,7 @@ __all__ = [
     "SobelFilter",
     "StudentTHead",
     "kl_clustering_loss",
+    "recalibrate_embedding_norm",
     "reconstruction_loss",
     "target_distribution",
 ]

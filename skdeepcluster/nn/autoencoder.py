@@ -1,6 +1,5 @@
 """Fully connected autoencoder, and the reconstruction loss every autoencoder shares."""
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 

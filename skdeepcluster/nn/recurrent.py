@@ -6,6 +6,8 @@ window, one conditional GRU decoder reconstructs that part time-reversed and a
 second one predicts the rest of the window.
 """
 
+import warnings
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -14,9 +16,20 @@ from torch.nn import functional as F
 class ConvGRUCell(nn.Module):
     """A GRU cell whose gates are 1-D convolutions over a spatial axis.
 
-    With a spatial axis of length 1 (or ``kernel_size=1``) every convolution is a
-    linear map over channels and the cell is exactly a GRU cell (PyTorch's gate
-    formulas: the reset gate scales the hidden-to-hidden term).
+    With ``*`` the 'same' convolution over the spatial axis, gates in the order
+    reset, update, candidate (``torch.nn.GRU``'s r, z, n)::
+
+        r  = sigmoid(W_ir * x + b_ir + W_hr * h + b_hr)
+        z  = sigmoid(W_iz * x + b_iz + W_hz * h + b_hz)
+        n  = tanh(W_in * x + b_in + r ⊙ (W_hn * h + b_hn))
+        h' = (1 - z) ⊙ n + z ⊙ h
+
+    The reset gate scales the hidden convolution *after* it is applied, bias
+    included: the formula of ``torch.nn.GRU``/cuDNN, and of the ConvGRU cell of the
+    reference code (``convolutional_rnn``'s ``GRUCell``, which copies PyTorch's),
+    not Ballas et al.'s ``W_hn * (r ⊙ h)``. With a spatial axis of length 1, or
+    ``kernel_size=1``, every convolution is a linear map over channels and the cell
+    is exactly ``torch.nn.GRUCell`` with the weights of :meth:`gru_weights`.
 
     Parameters
     ----------
@@ -48,6 +61,18 @@ class ConvGRUCell(nn.Module):
         candidate = torch.tanh(xn + reset * hn)
         return (1 - update) * candidate + update * h
 
+    def gru_weights(self):
+        """``[weight_ih, weight_hh, bias_ih, bias_hh]`` of the equivalent ``torch.nn.GRU``.
+
+        The centre taps of the convolutions, shapes ``(3 * hidden_size, in_channels)``,
+        ``(3 * hidden_size, hidden_size)``, ``(3 * hidden_size,)`` twice: views of the
+        parameters, so gradients reach them. They are the whole cell when the spatial
+        axis has length 1 or ``kernel_size=1``.
+        """
+        centre = (self.input_conv.kernel_size[0] - 1) // 2
+        return [self.input_conv.weight[:, :, centre], self.hidden_conv.weight[:, :, centre],
+                self.input_conv.bias, self.hidden_conv.bias]
+
 
 def _conv(conv, x):
     """``conv(x)``; over a spatial axis of length 1 only the centre tap of a 'same'
@@ -61,6 +86,14 @@ def _conv(conv, x):
 class BiConvGRUEncoder(nn.Module):
     """Stacked bidirectional ConvGRU; returns the last forward ‖ last backward state.
 
+    When the gate convolutions are linear maps over channels (a spatial axis of
+    length 1, or ``kernel_size=1``) the encoder is a stacked bidirectional
+    ``torch.nn.GRU`` and runs as one: PyTorch's fused GRU (cuDNN on a GPU) with the
+    centre taps of the cells' convolutions as its weights (:meth:`gru_weights`), the
+    positions of the spatial axis as extra sequences. Otherwise the cells run step by
+    step over time, every step convolving across the whole spatial axis. Both paths
+    compute the same function of the same parameters.
+
     Parameters
     ----------
     in_channels : int
@@ -73,34 +106,80 @@ class BiConvGRUEncoder(nn.Module):
         Width of the gate convolutions.
     dropout : float
         Dropout on the outputs of every layer but the last (as ``torch.nn.GRU``).
+
+    Attributes
+    ----------
+    fused : bool
+        Use the fused GRU where it applies (default True); False forces the
+        step-by-step ConvGRU (the reference implementation, for tests).
     """
 
     def __init__(self, in_channels, hidden_size, num_layers=2, kernel_size=1, dropout=0.0):
         super().__init__()
         self.hidden_size = hidden_size
+        self.kernel_size = kernel_size
         self.layers = nn.ModuleList(
             nn.ModuleList(ConvGRUCell(in_channels if i == 0 else 2 * hidden_size,
                                       hidden_size, kernel_size) for _ in range(2))
             for i in range(num_layers)
         )
         self.dropout = nn.Dropout(dropout)
+        self.fused = True
+
+    def gru_weights(self):
+        """The weights of the equivalent bidirectional ``torch.nn.GRU``, in its order.
+
+        Layer by layer, forward then backward direction (``_reverse``), each
+        ``weight_ih, weight_hh, bias_ih, bias_hh``: the order of
+        ``torch.nn.GRU(..., bidirectional=True)._flat_weights_names``.
+        """
+        return [w for cells in self.layers for cell in cells for w in cell.gru_weights()]
 
     def forward(self, x):
         """Encode ``x`` of shape ``(batch, time, channels, length)``.
 
-        Returns a tensor of shape ``(batch, 2 * hidden_size * length)``.
+        Returns a tensor of shape ``(batch, 2 * hidden_size * length)``: the final
+        states of the last layer, ``(direction, hidden channel, position)`` flattened.
         """
+        if self.fused and (x.shape[-1] == 1 or self.kernel_size == 1):
+            return self._forward_fused(x)
+        return self._forward_steps(x)
+
+    def _forward_fused(self, x):
+        batch, n_steps, channels, length = x.shape
+        # every position of the spatial axis is a sequence of its own
+        seq = x.permute(0, 3, 1, 2).reshape(batch * length, n_steps, channels)
+        h0 = x.new_zeros(2 * len(self.layers), batch * length, self.hidden_size)
+        args = (seq, h0, self.gru_weights(), True, len(self.layers), self.dropout.p,
+                self.training, True, True)  # biases, ..., bidirectional, batch_first
+        if seq.is_cuda:
+            with warnings.catch_warnings():
+                # cuDNN copies the weights, which are views of the convolutions' weights,
+                # into one buffer at every call (a few MB, on the device), with a warning
+                warnings.filterwarnings("ignore", message="RNN module weights are not part")
+                _, h_n = torch.gru(*args)
+        else:
+            _, h_n = torch.gru(*args)
+        # h_n[-2:]: the last layer's forward state after the last step and backward
+        # state after step 0, shape (2, batch * length, hidden)
+        last = h_n[-2:].unflatten(1, (batch, length))
+        return last.permute(1, 0, 3, 2).flatten(1)
+
+    def _forward_steps(self, x):
         batch, n_steps, _, length = x.shape
         for i, cells in enumerate(self.layers):
             last_layer = i == len(self.layers) - 1
             outputs, finals = [], []
             for direction, cell in enumerate(cells):
+                # unbind, not gates[:, t]: the backward of one unbind is one stack, that
+                # of n_steps selects n_steps zero-filled copies of all the gates
                 gates = cell.input_gates(x.flatten(0, 1)).unflatten(0, (batch, n_steps))
+                gates = gates.unbind(1)
                 h = x.new_zeros(batch, self.hidden_size, length)
                 steps = range(n_steps) if direction == 0 else range(n_steps - 1, -1, -1)
                 seq = [None] * n_steps
                 for t in steps:
-                    h = cell(gates[:, t], h)
+                    h = cell(gates[t], h)
                     seq[t] = h
                 finals.append(h)  # forward: after the last step; backward: after step 0
                 if not last_layer:
@@ -115,6 +194,12 @@ class ConditionalGRUDecoder(nn.Module):
 
     The first input is zeros. During training, with probability
     ``teacher_forcing`` a step reads the true previous target instead.
+
+    Steps whose inputs are known in advance (the first one, and runs of forced
+    steps) run as one call of the stacked ``torch.nn.GRU``; the others, which read
+    the previous output, step through the layers with ``torch.gru_cell`` (ATen's GRU
+    cell, a fused kernel on a GPU) on the same weights, no ``nn.GRU`` call per step.
+    With ``teacher_forcing=1`` the whole sequence is one call.
 
     Parameters
     ----------
@@ -134,18 +219,51 @@ class ConditionalGRUDecoder(nn.Module):
 
         Returns a tensor of shape ``(batch, n_steps, n_channels)``.
         """
-        batch = h0.shape[1]
-        step_input = h0.new_zeros(batch, 1, self.out.out_features)
-        h, outputs = h0, []
-        for t in range(n_steps):
-            out, h = self.gru(step_input, h)
-            y = self.out(out)
+        batch, n_out = h0.shape[1], self.out.out_features
+        if n_steps == 0:
+            return h0.new_zeros(batch, 0, n_out)
+        # known[t]: step t's input does not depend on the outputs. With targets, draw
+        # t decides whether step t + 1 reads targets[:, t] (one draw per step, as many
+        # and in the same order as a draw before each step).
+        known = [True] + [False] * (n_steps - 1)
+        if targets is not None:
+            known[1:] = (torch.rand(n_steps) < teacher_forcing).tolist()[:-1]
+        chunks, h, y, t = [], h0, None, 0
+        while t < n_steps:
+            end = t + 1
+            while end < n_steps and known[end] == known[t]:
+                end += 1
+            if known[t]:
+                if t > 0:
+                    inputs = targets[:, t - 1 : end - 1]
+                else:  # zeros, then (forced steps) the targets
+                    inputs = h0.new_zeros(batch, 1, n_out)
+                    if end > 1:
+                        inputs = torch.cat([inputs, targets[:, : end - 1]], dim=1)
+                out, h = self.gru(inputs, h)
+                chunk = self.out(out)
+                y = chunk[:, -1]
+            else:
+                chunk, h, y = self._feedback(y, h, end - t)
+            chunks.append(chunk)
+            t = end
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks, dim=1)
+
+    def _feedback(self, y, h, n_steps):
+        """``n_steps`` steps that each read the previous output ``y`` (batch, n_out).
+
+        Returns the outputs (batch, n_steps, n_out), the state and the last output.
+        """
+        weights = self.gru.all_weights  # per layer [w_ih, w_hh, b_ih, b_hh]
+        states = list(h.unbind(0))
+        outputs = []
+        for _ in range(n_steps):
+            step_input = y
+            for layer, w in enumerate(weights):
+                step_input = states[layer] = torch.gru_cell(step_input, states[layer], *w)
+            y = F.linear(step_input, self.out.weight, self.out.bias)
             outputs.append(y)
-            forced = targets is not None and bool(torch.rand(()) < teacher_forcing)
-            step_input = targets[:, t : t + 1] if forced else y
-        if not outputs:
-            return h0.new_zeros(batch, 0, self.out.out_features)
-        return torch.cat(outputs, dim=1)
+        return torch.stack(outputs, dim=1), torch.stack(states), y
 
 
 class _BatchNorm1d(nn.BatchNorm1d):

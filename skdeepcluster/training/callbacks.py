@@ -2,22 +2,88 @@
 
 import math
 
+import numpy as np
+import torch
 from skorch.callbacks import Callback
 
 from ..nn.clustering import target_distribution
 
 
+class StopTraining(Exception):
+    """Raised by a callback to end a training phase early, as a normal end of training.
+
+    The nets of :mod:`skdeepcluster.training.nets` catch it in ``fit_loop`` and then
+    run ``on_train_end`` as usual. skorch's own idiom (raising ``KeyboardInterrupt``,
+    which ``NeuralNet.partial_fit`` swallows) is not used: a real Ctrl-C must stop
+    the whole ``fit``.
+    """
+
+
+def divergence_error(phase, cause, lr_params, epoch=None):
+    """The ``FloatingPointError`` every training phase raises when it diverges.
+
+    Parameters
+    ----------
+    phase : str
+        Name of the training phase.
+    cause : str
+        What went wrong, e.g. ``"the loss became nan"``.
+    lr_params : sequence of str
+        The estimator parameters (learning rates) that set this phase's steps.
+    epoch : int or None
+        Epoch of the phase (1-based), when known.
+    """
+    where = "" if epoch is None else f" at epoch {epoch}"
+    names = " or ".join(lr_params)
+    return FloatingPointError(
+        f"Training diverged during {phase}: {cause}{where}. Lower {names}, or rescale "
+        "the input (e.g. to [0, 1] or unit variance)."
+    )
+
+
+def check_finite(values, phase, what, lr_params, epoch=None):
+    """Raise :func:`divergence_error` when a tensor or array is not all finite.
+
+    For what the losses do not show: the weights at the end of a phase (the last
+    step can overflow them after the last loss was measured), DeepCluster's
+    features before they are whitened and clustered.
+    """
+    finite = (bool(torch.isfinite(values).all()) if isinstance(values, torch.Tensor)
+              else bool(np.isfinite(values).all()))
+    if not finite:
+        raise divergence_error(phase, f"{what} became non-finite", lr_params, epoch)
+
+
 class DivergenceGuard(Callback):
-    """Stop with a clear error as soon as the training loss is not finite.
+    """Stop with a clear error as soon as the training loss is not finite or explodes.
+
+    A loss explodes when it exceeds ``growth_limit`` times the phase's first loss
+    (the loss of the initial weights, or the first positive one). Healthy training
+    lowers the loss from there, or raises it by small factors (DEC's clustering
+    loss while the target sharpens); a loss ten thousand times its start is a
+    step size that overshoots (e.g. ``coef_lr`` of the subspace models, which
+    otherwise trains to a meaningless ``C`` without any non-finite value).
+
+    At the end of the phase, the weights are checked too: the last step can make
+    them non-finite after the last loss was measured.
 
     Parameters
     ----------
     phase : str
         Name of the training phase, used in the message.
+    lr_params : sequence of str, default=('lr',)
+        The estimator parameters named in the message as the ones to lower.
+    growth_limit : float, default=1e4
+        Largest ratio of a batch loss to the phase's first loss.
     """
 
-    def __init__(self, phase):
+    def __init__(self, phase, lr_params=("lr",), growth_limit=1e4):
         self.phase = phase
+        self.lr_params = lr_params
+        self.growth_limit = growth_limit
+
+    def on_train_begin(self, net, **kwargs):
+        self.reference_ = 0.0
 
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
         if not training or loss is None:
@@ -25,19 +91,27 @@ class DivergenceGuard(Callback):
         # skorch has just recorded this batch's loss as a float: reading it back from
         # the history costs no kernel and no GPU sync, unlike testing the tensor.
         value = net.history[-1, "batches", -1, "train_loss"]
+        epoch = len(net.history)
         if not math.isfinite(value):
-            raise FloatingPointError(
-                f"Training diverged during {self.phase}: the loss became {value} "
-                f"at epoch {len(net.history)}. Lower the learning rate or rescale the "
-                "input (e.g. to [0, 1] or unit variance)."
-            )
+            raise divergence_error(self.phase, f"the loss became {value}", self.lr_params,
+                                   epoch)
+        if self.reference_ <= 0.0:
+            self.reference_ = value
+        elif value > self.growth_limit * self.reference_:
+            raise divergence_error(
+                self.phase, f"the loss rose from {self.reference_:.3g} to {value:.3g}, "
+                f"more than {self.growth_limit:g} times its start", self.lr_params, epoch)
+
+    def on_train_end(self, net, **kwargs):
+        # the last step can overflow the weights after the last loss was measured
+        for name, param in net.module_.named_parameters():
+            check_finite(param.detach(), self.phase, f"the weights ({name})", self.lr_params)
 
 
 class IterationLimit(Callback):
     """End training after ``max_iter`` optimisation steps (mini-batches).
 
-    Uses skorch's own early-stopping idiom: ``KeyboardInterrupt`` is caught by
-    ``NeuralNet.partial_fit``, which then runs ``on_train_end`` normally.
+    Raises :class:`StopTraining` before the step that would exceed the limit.
     """
 
     def __init__(self, max_iter):
@@ -48,7 +122,7 @@ class IterationLimit(Callback):
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training and self.n_iter_ >= self.max_iter:
-            raise KeyboardInterrupt
+            raise StopTraining
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         if training:
@@ -100,7 +174,7 @@ class TargetDistributionUpdate(Callback):
                 net.history.record("delta_label", self.delta_label_)
                 if self.delta_label_ < self.tol:
                     self.converged_ = True
-                    raise KeyboardInterrupt
+                    raise StopTraining
             self.labels_ = labels
             self.n_updates_ += 1
         self.n_iter_ += 1

