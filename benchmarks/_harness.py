@@ -447,10 +447,16 @@ def write_index():
         command, link, headline = f"python -m benchmarks {name}", "not run", ""
         if path.exists():
             with open(path) as f:
-                first, *_, last = f.read().splitlines()
+                first, *lines_, last = f.read().splitlines()
             command = json.loads(first)["header"]["command"]
             headline = json.loads(last)["summary"]["headline"]
             link = f"[results/{name}.md](results/{name}.md)"
+            ran = {json.loads(line).get("dataset") for line in lines_}
+            missing = [d for d in importlib.import_module(f"benchmarks.tables.{name}").DATASETS
+                       if None not in ran and d not in ran]
+            if missing:
+                headline += (f"; not run: {', '.join(missing)} (the whole table: "
+                             f"`python -m benchmarks {name}`)")
         lines.append(f"| `{name}` | {question} | `{command}` | {link} | {headline} |")
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
