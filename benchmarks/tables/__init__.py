@@ -1,0 +1,1 @@
+"""One module per table; each defines ``DATASETS`` and ``run(ctx) -> Report``."""

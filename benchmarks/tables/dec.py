@@ -1,0 +1,24 @@
+"""DEC and IDEC with their defaults on digits and Fashion-MNIST 10k."""
+
+from benchmarks._harness import Method, run_quality
+
+DATASETS = ("digits", "fashion10k")
+QUICK = dict(pretrain_epochs=1, max_iter=20)  # --quick only
+
+
+def methods(data, ctx):
+    from skdeepcluster import DEC
+
+    def fit(gamma):
+        def run(d, seed):
+            model = DEC(n_clusters=d.n_clusters, gamma=gamma, random_state=seed,
+                        **ctx.est(**QUICK)).fit(d.X)
+            return model.labels_, {"n_iter": int(model.n_iter_),
+                                   "converged": bool(model.converged_)}
+        return run
+
+    return [Method("DEC (defaults)", fit(None)), Method("IDEC (defaults, gamma=0.1)", fit(0.1))]
+
+
+def run(ctx):
+    return run_quality(ctx, ctx.datasets, methods)
