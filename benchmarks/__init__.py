@@ -17,7 +17,8 @@ TABLES = {
     "subspace": "DeepSubspaceClustering with its defaults on digits, against classical "
                 "baselines",
     "multimodal": "DeepMultimodalSubspaceClustering with its defaults on UCI multiple "
-                  "features (6 views), against baselines on the concatenated views",
+                  "features (6 views), nutrimouse and digits as two half-images, against "
+                  "baselines on the concatenated views",
     "speed": "DEC/IDEC CPU time per epoch: the estimator against a bare PyTorch loop "
              "(and ClustPy) on the same network and batch size",
     "memory": "Peak resident memory of one default fit of each estimator, against the "
