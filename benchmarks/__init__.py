@@ -8,16 +8,17 @@ test into the git-ignored ``benchmarks/out/``). Each table is a module of
 
 # name -> the question the table answers, in the order of RESULTS.md
 TABLES = {
-    "dec": "DEC and IDEC (`gamma=0.1`) with their defaults on digits and Fashion-MNIST 10k, "
-           "against classical baselines",
-    "deepcluster": "DeepCluster with its defaults on Fashion-MNIST 10k (28×28 images), "
-                   "against classical baselines",
+    "dec": "DEC and IDEC (`gamma=0.1`) with their defaults on digits, Fashion-MNIST 10k "
+           "and scikit-learn's iris, wine and breast cancer tables, against classical baselines",
+    "deepcluster": "DeepCluster with its defaults on Fashion-MNIST 10k (28×28 images) and "
+                   "digits (8×8 images), against classical baselines",
     "rnn": "MultiTaskRNNClusterer with its defaults on BasicMotions, against classical "
            "and time-series baselines",
-    "subspace": "DeepSubspaceClustering with its defaults on digits, against classical "
-                "baselines",
+    "subspace": "DeepSubspaceClustering with its defaults on digits and scikit-learn's iris, "
+                "wine and breast cancer tables, against classical baselines",
     "multimodal": "DeepMultimodalSubspaceClustering with its defaults on UCI multiple "
-                  "features (6 views), against baselines on the concatenated views",
+                  "features (6 views), nutrimouse and digits as two half-images, against "
+                  "baselines on the concatenated views",
     "speed": "DEC/IDEC CPU time per epoch: the estimator against a bare PyTorch loop "
              "(and ClustPy) on the same network and batch size",
     "memory": "Peak resident memory of one default fit of each estimator, against the "

@@ -172,8 +172,54 @@ def _mfeat(quick):
                 views, y, 10, np.hstack(views), "the standardised views side by side")
 
 
+def _tabular(name, title):
+    """A scikit-learn bundled table (ships with scikit-learn), each feature standardised."""
+    from sklearn import datasets
+    from sklearn.preprocessing import StandardScaler
+
+    def load(quick):
+        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+        X = StandardScaler().fit_transform(X).astype(np.float32)
+        k = len(np.unique(y))
+        return Data(name, f"{title} (scikit-learn `load_{name}`), {X.shape[0]:,} × {X.shape[1]}, "
+                    f"each feature standardised, {k} classes", X, y, k, X,
+                    "the standardised features")
+    return load
+
+
+def _nutrimouse(quick):
+    datasets = require("mvlearn.datasets", "The nutrimouse data (mvlearn)")
+    from sklearn.preprocessing import StandardScaler
+
+    d = datasets.load_nutrimouse()
+    views = [StandardScaler().fit_transform(d[v]).astype(np.float32) for v in ("gene", "lipid")]
+    return Data("nutrimouse_diet",
+                "nutrimouse (mvlearn `load_nutrimouse`), 40 mice, 2 views: 120 gene "
+                "expressions and 21 hepatic lipids, each view standardised; the 5 diets are "
+                "the classes", views, d["diet"], 5, np.hstack(views),
+                "the standardised views side by side")
+
+
+def _digits_halves(quick):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    if quick:
+        idx = _subset(y, 300)
+        X, y = X[idx], y[idx]
+    images = (X / 16.0).astype(np.float32).reshape(-1, 8, 8)
+    views = [np.ascontiguousarray(images[:, :, :4].reshape(len(y), -1)),
+             np.ascontiguousarray(images[:, :, 4:].reshape(len(y), -1))]
+    return Data("digits_halves",
+                f"scikit-learn digits, {len(y):,} images, 2 views: the left and the right "
+                "4 columns of each 8 × 8 image (32 pixels / 16 each), 10 classes",
+                views, y, 10, np.hstack(views), "the two views side by side (pixels / 16)")
+
+
 LOADERS = {"digits": _digits, "fashion10k": _fashion10k, "basic_motions": _basic_motions,
-           "mfeat": _mfeat}
+           "mfeat": _mfeat, "iris": _tabular("iris", "Iris"), "wine": _tabular("wine", "Wine"),
+           "breast_cancer": _tabular("breast_cancer", "Breast cancer Wisconsin (diagnostic)"),
+           "nutrimouse_diet": _nutrimouse, "digits_halves": _digits_halves}
 
 
 def load(name, quick=False):

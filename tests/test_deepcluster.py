@@ -48,7 +48,7 @@ def test_images_as_4d_or_flat_rows(digits):
 
 def test_predict_unseen_rows_nearest_centroid(blobs):
     X, _ = blobs
-    dc = DeepCluster(**FLAT).fit(X[:150])
+    dc = DeepCluster(**FLAT, final_clustering="kmeans").fit(X[:150])
     np.testing.assert_array_equal(dc.predict(X[:150]), dc.labels_)
     Z = dc.transform(X[150:])
     assert Z.shape == (50, dc.n_components_) == (50, 4)
@@ -60,9 +60,10 @@ def test_predict_unseen_rows_nearest_centroid(blobs):
 
 def test_spectral_final_clustering(blobs, digits):
     X, y = blobs
-    km = DeepCluster(**FLAT).fit(X[:150])
+    km = DeepCluster(**FLAT, final_clustering="kmeans").fit(X[:150])
     assert km.neighbors_ is None
-    sp = DeepCluster(**FLAT, final_clustering="spectral").fit(X[:150])
+    sp = DeepCluster(**FLAT).fit(X[:150])  # the default final step
+    assert sp.final_clustering == "spectral" and sp.neighbors_ is not None
     # the same training, only the final step differs
     np.testing.assert_array_equal(km.transform(X), sp.transform(X))
     assert normalized_mutual_info_score(y[:150], sp.labels_) > 0.9

@@ -1,8 +1,8 @@
-"""DEC and IDEC with their defaults on digits and Fashion-MNIST 10k."""
+"""DEC and IDEC with their defaults on digits, Fashion-MNIST 10k and three tables."""
 
 from benchmarks._harness import Method, run_quality
 
-DATASETS = ("digits", "fashion10k")
+DATASETS = ("digits", "fashion10k", "iris", "wine", "breast_cancer")
 QUICK = dict(pretrain_epochs=1, max_iter=20)  # --quick only
 
 

@@ -1,8 +1,8 @@
-"""DeepMultimodalSubspaceClustering with its defaults on UCI multiple features."""
+"""DeepMultimodalSubspaceClustering with its defaults on multi-view data."""
 
 from benchmarks._harness import Method, run_quality
 
-DATASETS = ("mfeat",)
+DATASETS = ("mfeat", "nutrimouse_diet", "digits_halves")
 QUICK = dict(pretrain_epochs=2, max_iter=5)
 
 
@@ -16,8 +16,9 @@ def methods(data, ctx):
                 **ctx.est(**QUICK)).fit(d.X).labels_
         return run
 
-    return [Method("DMSC (defaults: fusion='late', fusion_function='concat')", fit()),
-            Method("DMSC fusion='affinity'", fit(fusion="affinity"), role="option")]
+    return [Method("DMSC (defaults: fusion='affinity')", fit()),
+            Method("DMSC fusion='late', fusion_function='concat'",
+                   fit(fusion="late", fusion_function="concat"), role="option")]
 
 
 def run(ctx):

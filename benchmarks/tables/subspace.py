@@ -1,8 +1,8 @@
-"""DeepSubspaceClustering with its defaults on digits."""
+"""DeepSubspaceClustering with its defaults on digits and three scikit-learn tables."""
 
 from benchmarks._harness import Method, run_quality
 
-DATASETS = ("digits",)
+DATASETS = ("digits", "iris", "wine", "breast_cancer")
 QUICK = dict(pretrain_epochs=2, max_iter=5)
 
 

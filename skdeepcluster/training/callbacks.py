@@ -147,12 +147,16 @@ class TargetDistributionUpdate(Callback):
         Stopping threshold on the fraction of changed labels.
     soft_assign : callable
         ``soft_assign(module, X) -> Q`` over all rows of ``X``, in eval mode.
+    initial_labels : Tensor of shape (n_samples,) or None, default=None
+        Labels whose one-hot matrix serves as P until the first update (instead
+        of P computed from Q), and against which that update tests convergence.
     """
 
-    def __init__(self, update_interval, tol, soft_assign):
+    def __init__(self, update_interval, tol, soft_assign, initial_labels=None):
         self.update_interval = update_interval
         self.tol = tol
         self.soft_assign = soft_assign
+        self.initial_labels = initial_labels
 
     def on_train_begin(self, net, X=None, **kwargs):
         self.X_ = X
@@ -165,7 +169,12 @@ class TargetDistributionUpdate(Callback):
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if not training:
             return
-        if self.n_iter_ % self.update_interval == 0:
+        if self.n_iter_ == 0 and self.initial_labels is not None:
+            q = self.soft_assign(net.module_, self.X_)
+            self.labels_ = self.initial_labels.to(q.device)
+            net.target_ = torch.nn.functional.one_hot(self.labels_, q.shape[1]).to(q.dtype)
+            self.n_updates_ += 1
+        elif self.n_iter_ % self.update_interval == 0:
             q = self.soft_assign(net.module_, self.X_)
             net.target_ = target_distribution(q)
             labels = q.argmax(dim=1)

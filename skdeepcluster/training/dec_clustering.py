@@ -1,6 +1,6 @@
 """DEC's clustering phase, shared by DEC, IDEC and the multi-task RNN.
 
-k-means on the pretrained embedding initialises the centroids of a Student-t soft
+k-means (or spectral clustering of a k-NN graph) on the pretrained embedding initialises the centroids of a Student-t soft
 assignment Q; encoder and centroids then minimise KL(P‖Q) (plus ``L_r`` in IDEC
 mode) against the sharpened target P, recomputed over the whole dataset every
 ``update_interval`` iterations, until fewer than a fraction ``tol`` of the labels
@@ -8,12 +8,14 @@ change between two updates (Xie et al., 2016; Guo et al., 2017).
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..cluster_init import kmeans
+from ..graph_clustering import knn_spectral_clustering
 from ..nn import ClusteringModel
 from .callbacks import IterationLimit, TargetDistributionUpdate
 from .nets import ClusteringNet, autocast_bf16, batched_apply, make_net, optimizer_kwargs
@@ -71,11 +73,31 @@ class FullDataSoftAssign:
                                  X.device)
 
 
+def spectral_centers(z, n_clusters, n_neighbors, rng):
+    """Means of the clusters of a k-NN-graph spectral clustering of the codes ``z``.
+
+    Returns ``(centers, labels)``, or ``(None, None)`` when the graph cannot give
+    ``n_clusters`` non-empty clusters (at most ``n_clusters + 1`` rows, one
+    cluster, or clusters lost by the labelling).
+    """
+    z = z.detach().cpu().double().numpy() if torch.is_tensor(z) else np.asarray(z, np.float64)
+    if z.shape[0] <= n_clusters + 1 or n_clusters < 2:
+        return None, None
+    with warnings.catch_warnings():
+        # well-separated clusters give a disconnected graph: not a problem here
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        labels, centers, _ = knn_spectral_clustering(z, n_clusters, n_neighbors, rng)
+    if centers.shape[0] < n_clusters or not np.isfinite(centers).all():
+        return None, None
+    return centers, labels
+
+
 def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1.0,
                        gamma=None, reconstruction_weight=1.0, lr=1e-3, optimizer="adam",
                        max_iter=10000, update_interval="auto", tol=1e-3, n_init=20,
-                       batch_size=256, verbose=0, mixed_precision=False, refresh=None):
-    """Initialise the centroids by k-means and train on DEC's (or IDEC's) loss.
+                       batch_size=256, verbose=0, mixed_precision=False, refresh=None,
+                       init="kmeans", n_neighbors=10):
+    """Initialise the centroids (k-means, or spectral clustering) and train on DEC's loss.
 
     Parameters
     ----------
@@ -113,13 +135,30 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     refresh : callable or None, default=None
         ``refresh(autoencoder, X)`` runs before every full-data pass in eval mode
         and after training (the RNN recalibrates its batch-norm statistics there).
+    init : {'kmeans', 'spectral'}, default='kmeans'
+        How the pretrained embedding is first clustered: k-means (``n_init``
+        restarts) places the centroids; ``'spectral'`` clusters its
+        ``n_neighbors``-nearest-neighbour graph spectrally
+        (:func:`~skdeepcluster.graph_clustering.knn_spectral_clustering`, on the
+        CPU), each centroid is the mean of its cluster's codes, and the one-hot
+        spectral labels are the target P of the first ``update_interval``
+        iterations. It falls back to k-means when the graph gives fewer than
+        ``n_clusters`` clusters (or there are at most ``n_clusters + 1`` rows).
+    n_neighbors : int, default=10
+        Neighbours of the graph of ``init='spectral'``.
 
     Returns
     -------
     ClusteringResult
     """
     z = batched_apply(autoencoder, X, lambda m, x: m.encode(x), batch_size, device)
-    centers, _ = kmeans(z, n_clusters, n_init=n_init, random_state=rng, device=device)
+    centers = initial_labels = None
+    if init == "spectral":
+        centers, initial_labels = spectral_centers(z, n_clusters, n_neighbors, rng)
+        if initial_labels is not None:
+            initial_labels = torch.as_tensor(initial_labels, device=X.device)
+    if centers is None:  # k-means, or a graph that gave fewer than n_clusters clusters
+        centers, _ = kmeans(z, n_clusters, n_init=n_init, random_state=rng, device=device)
     model = ClusteringModel(autoencoder, torch.as_tensor(centers, dtype=torch.float32),
                             alpha=alpha, keep_decoder=gamma is not None)
 
@@ -128,7 +167,8 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     interval = batches_per_epoch if update_interval == "auto" else update_interval
     limit = IterationLimit(max_iter)
     target = TargetDistributionUpdate(interval, tol,
-                                      FullDataSoftAssign(batch_size, mixed_precision, refresh))
+                                      FullDataSoftAssign(batch_size, mixed_precision, refresh),
+                                      initial_labels=initial_labels)
     net = make_net(
         ClusteringNet, model, phase="clustering", lr=lr,
         max_epochs=math.ceil(max_iter / batches_per_epoch), batch_size=batch_size,
