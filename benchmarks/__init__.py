@@ -12,8 +12,8 @@ TABLES = {
            "and scikit-learn's iris, wine and breast cancer tables, against classical baselines",
     "deepcluster": "DeepCluster with its defaults on Fashion-MNIST 10k (28×28 images) and "
                    "digits (8×8 images), against classical baselines",
-    "rnn": "MultiTaskRNNClusterer with its defaults on BasicMotions, against classical "
-           "and time-series baselines",
+    "rnn": "MultiTaskRNNClusterer with its defaults on BasicMotions, JapaneseVowels and "
+           "five more offline time-series sets, against classical and time-series baselines",
     "subspace": "DeepSubspaceClustering with its defaults on digits and scikit-learn's iris, "
                 "wine and breast cancer tables, against classical baselines",
     "multimodal": "DeepMultimodalSubspaceClustering with its defaults on UCI multiple "

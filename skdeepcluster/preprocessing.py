@@ -110,3 +110,29 @@ def channel_scaling(X, method):
         offset, scale = np.zeros(n_channels), np.ones(n_channels)
     scale = np.where(scale > 0, scale, 1.0)
     return offset.astype(np.float64), scale.astype(np.float64)
+
+
+def window_statistics(X):
+    """Per-channel mean, standard deviation and mean absolute step of each window.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_timesteps, n_channels)
+
+    Returns
+    -------
+    stats : ndarray of shape (n_samples, 3 * n_channels)
+        The means of all channels, then their standard deviations (over time), then
+        the means of ``|x[t + 1] - x[t]|`` (0 for a window of one step).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepcluster.preprocessing import window_statistics
+    >>> window_statistics(np.array([[[0.0], [2.0], [0.0], [2.0]]]))
+    array([[1., 1., 2.]])
+    """
+    X = np.asarray(X, dtype=np.float64)
+    steps = np.abs(np.diff(X, axis=1)).mean(axis=1) if X.shape[1] > 1 else np.zeros(
+        (X.shape[0], X.shape[2]))
+    return np.concatenate([X.mean(axis=1), X.std(axis=1), steps], axis=1)
