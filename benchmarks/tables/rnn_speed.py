@@ -21,7 +21,7 @@ import statistics
 import time
 from contextlib import contextmanager
 
-from benchmarks._harness import Report, load, scores
+from benchmarks._harness import Report, epoch_cpu_seconds, load, scores
 
 DATASETS = ("basic_motions", "synthetic")
 EPOCHS = 6  # pretraining epochs per encoder-path run (--quick: 2); the first is dropped
@@ -61,7 +61,7 @@ def _step_by_step_encoder(enabled):
 
 @contextmanager
 def _phase_timer(times):
-    """Wall seconds of each named part of ``MultiTaskRNNClusterer.fit``."""
+    """CPU seconds of each named part of ``MultiTaskRNNClusterer.fit``."""
     from skdeepcluster import rnn
 
     patched = {"pretraining": (rnn, "pretrain_autoencoder"),
@@ -71,11 +71,11 @@ def _phase_timer(times):
 
     def timed(name, fn):
         def wrapper(*args, **kwargs):
-            start = time.perf_counter()
+            start = time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                times[name] = times.get(name, 0.0) + time.perf_counter() - start
+                times[name] = times.get(name, 0.0) + time.process_time() - start
         return wrapper
 
     for name, (owner, attr) in patched.items():
@@ -104,13 +104,16 @@ def _encoder_paths(ctx, datasets, epochs):
                 continue
             X, y = datasets[name]
             for path in ("fused", "step-by-step"):
-                with _step_by_step_encoder(path == "step-by-step"):
+                with _step_by_step_encoder(path == "step-by-step"), \
+                        epoch_cpu_seconds({}) as cpu:
                     est = MultiTaskRNNClusterer(
                         n_clusters=4, pretrain_epochs=epochs, final_clustering="kmeans",
                         random_state=seed, **NETWORKS[network], **ctx.est()).fit(X)
-                durations = list(est.pretrain_history_[:, "dur"])[1:]  # the first warms up
+                (cpu,) = cpu.values()  # the pretraining net's epochs; the first warms up
+                wall = list(est.pretrain_history_[:, "dur"])[1:]
                 rec = {"section": "encoder", "data": name, "network": network, "path": path,
-                       "seed": seed, "s_per_epoch": round(statistics.fmean(durations), 4),
+                       "seed": seed, "cpu_per_epoch": round(statistics.fmean(cpu[1:]), 4),
+                       "s_per_epoch": round(statistics.fmean(wall), 4),
                        "n_read": est.n_read_, **scores(y, est.labels_)}
                 ctx.log(str(rec))
                 records.append(rec)
@@ -121,12 +124,13 @@ def _phases(ctx, name, X, seed):
     from skdeepcluster import MultiTaskRNNClusterer
 
     times = {}
-    start = time.perf_counter()
+    start, wall = time.process_time(), time.perf_counter()
     with _phase_timer(times):
         est = MultiTaskRNNClusterer(n_clusters=4, random_state=seed, **ctx.est()).fit(X)
-    total = time.perf_counter() - start
+    total, wall = time.process_time() - start, time.perf_counter() - wall
     times["validation, scaling, rest"] = total - sum(times.values())
     return est, {"section": "phases", "data": name, "seed": seed, "total": round(total, 3),
+                 "wall": round(wall, 3),
                  **{k: round(v, 3) for k, v in times.items()},
                  "pretrain_epochs": est.pretrain_epochs_, "n_read": est.n_read_}
 
@@ -173,52 +177,55 @@ def _median(records, key, **match):
 
 def _report(ctx, data, epochs, records, shapes):
     lines = ["## Encoder paths: seconds per pretraining epoch", "",
-             f"{data.description}, and the synthetic recording below. `MultiTaskRNNClusterer(n_clusters=4, pretrain_epochs={epochs}, "
+             f"{data.description}, and the synthetic recording below. "
+             f"`MultiTaskRNNClusterer(n_clusters=4, pretrain_epochs={epochs}, "
              "final_clustering='kmeans', random_state=seed, **network)`; *step-by-step* builds "
              "the same encoder with its fused path switched off (one ConvGRU cell call per "
-             "step and direction). Mean over the epochs after the first, median over the "
-             "repeats.", "",
-             "| data | network | steps read | fused s/epoch | step-by-step s/epoch | "
-             "step-by-step / fused |",
+             "step and direction). CPU seconds (wall seconds in brackets), taken at skorch's "
+             "epoch hooks: mean over the epochs after the first, median over the repeats.", "",
+             "| data | network | steps read | fused | step-by-step | step-by-step / fused |",
              "| --- | --- | --- | --- | --- | --- |"]
     headline = []
     for name, network in ENCODER_RUNS:
         m = dict(section="encoder", data=name, network=network)
-        fused = _median(records, "s_per_epoch", path="fused", **m)
-        steps = _median(records, "s_per_epoch", path="step-by-step", **m)
-        if fused == fused:  # not NaN: the run was part of this table
-            lines.append(f"| {name} {shapes[name]} | {network} | {_median(records, 'n_read', **m):.0f} | "
-                         f"{fused:.3f} | {steps:.3f} | {steps / fused:.2f} |")
-            headline.append(f"step-by-step / fused encoder {steps / fused:.2f} ({name} {shapes[name]}, {network})")
+        cpu = {p: _median(records, "cpu_per_epoch", path=p, **m) for p in ("fused", "step-by-step")}
+        wall = {p: _median(records, "s_per_epoch", path=p, **m) for p in ("fused", "step-by-step")}
+        if cpu["fused"] != cpu["fused"]:  # NaN: not part of this run
+            continue
+        ratio = cpu["step-by-step"] / cpu["fused"]
+        cells = [f"{cpu[p]:.3f} ({wall[p]:.3f})" for p in ("fused", "step-by-step")]
+        lines.append(f"| {name} {shapes[name]} | {network} | {_median(records, 'n_read', **m):.0f} "
+                     f"| {' | '.join(cells)} | {ratio:.2f} |")
+        headline.append(f"step-by-step / fused encoder {ratio:.2f} ({name}, {network.split(' (')[0]})")
     phase_names = ["validation, scaling, rest", "pretraining", "k-means initialisation",
                    "spectral assignment"]
-    lines += ["", "## Where a default fit's time goes (wall seconds)", "",
+    lines += ["", "## Where a default fit's time goes (CPU seconds)", "",
               "`MultiTaskRNNClusterer(n_clusters=4, random_state=seed).fit(X)`; the phases are "
-              "timed around the functions `fit` calls. The synthetic recording is "
-              "`make_sensor_windows(2229, n_timesteps=200, n_channels=6, n_clusters=4, "
-              "random_state=0)`.", "",
+              "timed around the functions `fit` calls (medians over the repeats). The synthetic "
+              "recording is `make_sensor_windows(2229, n_timesteps=200, n_channels=6, "
+              "n_clusters=4, random_state=0)`.", "",
               "| data | pretraining epochs | steps read | " + " | ".join(phase_names)
-              + " | total | NMI |",
+              + " | total (wall) | NMI |",
               "| --- | --- | --- | " + " | ".join("---" for _ in phase_names) + " | --- | --- |"]
     for name in dict.fromkeys(r["data"] for r in records if r["section"] == "phases"):
-        total = _median(records, "total", section="phases", data=name)
-        if total != total:
-            continue
-        cells = [f"{_median(records, p, section='phases', data=name):.2f}" for p in phase_names]
-        lines.append(f"| {name} {shapes[name]} | {_median(records, 'pretrain_epochs', section='phases', data=name):.0f}"
-                     f" | {_median(records, 'n_read', section='phases', data=name):.0f} | "
-                     + " | ".join(cells)
-                     + f" | {total:.2f} | {_median(records, 'nmi', section='phases', data=name):.3f} |")
-        headline.append(f"default fit {total:.1f} s on {name} {shapes[name]}")
+        m = dict(section="phases", data=name)
+        total = _median(records, "total", **m)
+        cells = [f"{_median(records, p, **m):.2f}" for p in phase_names]
+        lines.append(f"| {name} {shapes[name]} | {_median(records, 'pretrain_epochs', **m):.0f} | "
+                     f"{_median(records, 'n_read', **m):.0f} | {' | '.join(cells)} | "
+                     f"{total:.2f} ({_median(records, 'wall', **m):.2f}) | "
+                     f"{_median(records, 'nmi', **m):.3f} |")
+        headline.append(f"default fit {total:.1f} CPU s on {name} {shapes[name]}")
     growth = [r for r in records if r["section"] == "growth"]
     if growth:
-        lines += ["", "## Growth with windows × steps", "",
+        lines += ["", "## Growth with windows × steps (CPU seconds)", "",
                   "Default fits on `make_sensor_windows(n, n_timesteps=steps, n_channels=6, "
                   "n_clusters=4, random_state=0)`. `pretrain_epochs='auto'` fixes the number of "
                   "optimisation steps and `time_stride='auto'` the steps read, so the training "
                   "cost stays nearly flat; the full-data passes and the k-NN graph grow with "
                   "the number of windows.", "",
-                  "| windows | steps | total s | pretraining s | spectral s | µs per window × step | NMI |",
+                  "| windows | steps | total | pretraining | spectral assignment | "
+                  "µs per window × step | NMI |",
                   "| --- | --- | --- | --- | --- | --- | --- |"]
         for n, steps in dict.fromkeys((r["n"], r["steps"]) for r in growth):
             m = dict(section="growth", n=n, steps=steps)
