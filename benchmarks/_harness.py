@@ -16,6 +16,7 @@ import platform
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,32 @@ class Report:
     markdown: str  # the table(s), without the header
     records: list  # raw lines for TABLE.jsonl
     headline: str  # one line for RESULTS.md
+
+
+@contextmanager
+def epoch_cpu_seconds(seconds):
+    """Append the CPU seconds of every skorch epoch to ``seconds[net class name]``.
+
+    CPU time, taken at skorch's own epoch hooks, is what a loaded shared machine
+    disturbs least (with one torch thread it is the work done, not the waiting).
+    """
+    from skorch import NeuralNet
+
+    original = NeuralNet.notify
+
+    def notify(self, name, **kwargs):
+        if name == "on_epoch_begin":
+            self._bench_cpu = time.process_time()
+        original(self, name, **kwargs)
+        if name == "on_epoch_end":
+            seconds.setdefault(type(self).__name__, []).append(
+                time.process_time() - self._bench_cpu)
+
+    NeuralNet.notify = notify
+    try:
+        yield seconds
+    finally:
+        NeuralNet.notify = original
 
 
 # ---------------------------------------------------------------------------------

@@ -251,15 +251,27 @@ class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
 
     Examples
     --------
+    BasicMotions (4 activities, 80 windows × 100 steps × 6 channels, bundled with the
+    package) with the defaults:
+
+    >>> from sklearn.metrics import normalized_mutual_info_score
     >>> from skdeepcluster import MultiTaskRNNClusterer
-    >>> from skdeepcluster.datasets import make_sensor_windows
-    >>> X, y = make_sensor_windows(40, n_timesteps=16, n_channels=3, n_clusters=2,
-    ...                            random_state=0)
-    >>> model = MultiTaskRNNClusterer(n_clusters=2, random_state=0).fit(X)
-    >>> model.labels_.shape, model.transform(X).shape
-    ((40,), (40, 16))
-    >>> model.predict(X[:5]).shape
-    (5,)
+    >>> from skdeepcluster.datasets import load_basic_motions
+    >>> X, y = load_basic_motions()
+    >>> model = MultiTaskRNNClusterer(n_clusters=4, random_state=0).fit(X)
+    >>> normalized_mutual_info_score(y, model.labels_) > 0.95
+    True
+    >>> model.transform(X).shape, model.predict(X[:5]).shape
+    ((80, 16), (5,))
+
+    Over seeds 0-4 this gives NMI 0.993 in 2.4 s per fit on a 2-core CPU, where
+    tslearn's DTW k-means on the same windows, z-normalised per channel, gives 0.830
+    in 1.6 s (``python -m benchmarks rnn``; tslearn is not a dependency):
+
+    >>> from tslearn.clustering import TimeSeriesKMeans  # doctest: +SKIP
+    >>> Xz = (X - X.mean(axis=(0, 1))) / X.std(axis=(0, 1))  # doctest: +SKIP
+    >>> dtw = TimeSeriesKMeans(4, metric="dtw", n_init=2, max_iter=10,
+    ...                        random_state=0).fit_predict(Xz)  # doctest: +SKIP
     """
 
     _parameter_constraints = {

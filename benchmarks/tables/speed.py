@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from benchmarks._harness import Report, load, optional, scores
+from benchmarks._harness import Report, epoch_cpu_seconds, load, optional, scores
 
 DATASETS = ("fashion10k",)
 EPOCHS = 2  # per phase and run; --quick: 1
@@ -21,28 +21,13 @@ PHASES = ("pretrain", "clustering")
 
 
 def _ours(X, variant, seed, epochs, ctx):
-    from skorch import NeuralNet
-
     from skdeepcluster import DEC
-
-    cpu = {}
-    original = NeuralNet.notify
-
-    def notify(self, name, **kwargs):  # CPU seconds at skorch's own epoch hooks
-        if name == "on_epoch_begin":
-            self._bench_cpu = time.process_time()
-        original(self, name, **kwargs)
-        if name == "on_epoch_end":
-            cpu.setdefault(type(self).__name__, []).append(time.process_time() - self._bench_cpu)
 
     batches = math.ceil(len(X) / DEC().batch_size)
     model = DEC(n_clusters=10, pretrain_epochs=epochs, max_iter=epochs * batches, tol=0.0,
                 gamma=0.1 if variant == "idec" else None, random_state=seed, **ctx.est())
-    NeuralNet.notify = notify
-    try:
+    with epoch_cpu_seconds({}) as cpu:
         model.fit(X)
-    finally:
-        NeuralNet.notify = original
     assert model.n_iter_ == epochs * batches, model.n_iter_
     return {"pretrain_cpu": statistics.fmean(cpu["AutoencoderNet"]),
             "pretrain_wall": statistics.fmean(model.pretrain_history_[:, "dur"]),
