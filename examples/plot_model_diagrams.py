@@ -1,11 +1,12 @@
 """
-=====================================
-Diagrams of the four kinds of model
-=====================================
+=================================
+Diagrams of the models and of fit
+=================================
 
 What each estimator trains, drawn as the data flows through it: the networks (blue),
-the clustering steps (orange) and the losses (grey). The user guide pages show each
-diagram beside its estimator.
+the clustering steps (orange), the data (light grey) and the losses or errors (grey);
+then what ``fit`` does with failures, what a saved model holds, and where the data
+lives during training. The user guide pages show each diagram beside its topic.
 """
 
 import matplotlib.pyplot as plt
@@ -131,5 +132,65 @@ draw(ax, {
 }, [("x", "enc", "", 0), ("enc", "z", "", 0), ("z", "c", "", 0), ("c", "dec", "", 0),
     ("dec", "loss", "", 0), ("c", "aff", "after training", 0.0), ("aff", "sc", "", 0)],
     "DeepSubspaceClustering / DeepMultimodalSubspaceClustering")
+legend(fig)
+plt.show()
+
+# %%
+# What ``fit`` does with bad input and failures
+# ---------------------------------------------
+# Every estimator's ``fit`` checks its parameters, then its input, then trains; an
+# error at any step leaves the estimator as it was before ``fit`` (see the user
+# guide's "Bad input and failures").
+fig, ax = plt.subplots(figsize=(9, 3))
+draw(ax, {
+    "p": (0, 0.8, "parameters\nchecked", "cluster"),
+    "x": (2.5, 0.8, "X checked and\nconverted (inputs)", "cluster"),
+    "t": (5, 0.8, "training phases\n(divergence guard)", "net"),
+    "a": (7.5, 0.8, "fitted attributes\nset (labels_, ...)", "data"),
+    "e1": (0, -1.2, "ValueError /\nTypeError", "loss"),
+    "e2": (2.5, -1.2, "ValueError naming\nthe problem", "loss"),
+    "e3": (5, -1.2, "FloatingPointError,\nMemoryError, Ctrl-C", "loss"),
+    "r": (7.5, -1.2, "estimator as\nbefore fit", "data"),
+}, [("p", "x", "", 0), ("x", "t", "", 0), ("t", "a", "", 0), ("p", "e1", "", 0),
+    ("x", "e2", "", 0), ("t", "e3", "", 0), ("e3", "r", "", 0)],
+    "fit: all or nothing")
+legend(fig)
+plt.show()
+
+# %%
+# Saving and loading
+# ------------------
+# ``save`` writes a zip of JSON (the parameters and fitted scalars) and ``.npy``
+# arrays (weights and fitted arrays); ``load`` rebuilds the networks from the
+# parameters in the package's own code, so the file runs no code.
+fig, ax = plt.subplots(figsize=(9, 3))
+draw(ax, {
+    "est": (0, 0.8, "fitted\nestimator", "data"),
+    "json": (2.5, 1.3, "parameters\n(JSON)", "data"),
+    "npy": (2.5, 0.1, "weights, arrays\n(.npy)", "data"),
+    "zip": (5, 0.8, "model.skdc\n(one zip file)", "data"),
+    "build": (7.5, 0.8, "networks rebuilt\nby the package", "net"),
+    "out": (10, 0.8, "estimator:\nsame predictions", "data"),
+}, [("est", "json", "", 0), ("est", "npy", "", 0), ("json", "zip", "", 0),
+    ("npy", "zip", "", 0), ("zip", "build", "load", 0), ("build", "out", "", 0)],
+    "save / load")
+legend(fig)
+plt.show()
+
+# %%
+# Data on the device
+# ------------------
+# Training keeps one float32 copy of the training array on the device and slices
+# each batch out of it; after ``fit`` the networks run in float64.
+fig, ax = plt.subplots(figsize=(9, 3))
+draw(ax, {
+    "x": (0, 0.8, "X (NumPy)", "data"),
+    "dev": (2.5, 0.8, "one float32 copy\non cuda / cpu", "data"),
+    "b": (5, 0.8, "batches sliced\nby index", "data"),
+    "net": (7.5, 0.8, "networks train\n(float32 / bf16)", "net"),
+    "inf": (10, 0.8, "predict, transform\n(float64)", "cluster"),
+    "auto": (2.5, -1.2, "device='auto':\nCUDA if available", "cluster"),
+}, [("x", "dev", "", 0), ("dev", "b", "", 0), ("b", "net", "", 0), ("net", "inf", "", 0),
+    ("auto", "dev", "", 0)], "Devices")
 legend(fig)
 plt.show()

@@ -38,8 +38,10 @@ def _rst_prose(text):
     out, lines, i = [], text.splitlines(), 0
     while i < len(lines):
         line = lines[i]
-        literal = line.rstrip().endswith("::") or re.match(
-            r"\s*\.\. (code-block|code|math|literalinclude|benchmark-\w+)::", line)
+        directive = re.match(r"\s*\.\. ([\w-]+)::", line)
+        literal = (directive.group(1) in ("code-block", "code", "math", "literalinclude",
+                                          "benchmark-headline")
+                   if directive else line.rstrip().endswith("::"))
         skip = re.match(r"\s*\.\. \w", line) or re.match(r"\s+:[\w-]+:", line)
         out.append("" if skip else line.rstrip(":"))
         i += 1
@@ -98,6 +100,8 @@ def test_figure_pattern_and_prose_extraction():
     prose = _rst_prose("DEC reaches 0.860 in 42.8 s; see :bench:`dec/digits/DEC/NMI`.\n"
                        "Set ``lr=0.001``::\n\n    x = 0.123\n\nten seeds, 2 views\n")
     assert sorted(m.group(0) for m in FIGURE.finditer(prose)) == ["0.860", "42.8 s"]
+    table = _rst_prose(".. list-table::\n   :widths: 50 50\n\n   * - DEC\n     - 0.912\n")
+    assert [m.group(0) for m in FIGURE.finditer(table)] == ["0.912"]
 
 
 def test_lookup_reads_the_results_tables():
