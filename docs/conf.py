@@ -86,5 +86,6 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 html_sidebars = {"index": []}
+# sg_execution_times: sphinx-gallery's timing page loads jQuery from a CDN
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
-                    "auto_examples/*.md5", "_intersphinx"]
+                    "auto_examples/*.md5", "_intersphinx", "sg_execution_times.rst"]

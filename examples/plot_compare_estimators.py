@@ -106,7 +106,8 @@ maps = {}
 for name, _, _, X_flat, _ in rows:
     key = id(X_flat) if X_flat is not digits else "digits"
     if key not in maps:
-        maps[key] = TSNE(n_components=2, init="pca", random_state=0).fit_transform(X_flat)
+        maps[key] = TSNE(n_components=2, init="pca", perplexity=min(30.0, len(X_flat) / 4),
+                         random_state=0).fit_transform(X_flat)
 
 fig, axes = plt.subplots(len(rows), 3, figsize=(10, 3.2 * len(rows)), dpi=100)
 for (name, _, _, X_flat, _), row, ax_row in zip(rows, results, axes):

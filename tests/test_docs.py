@@ -119,7 +119,7 @@ def test_lookup_reads_the_results_tables():
     rows = benchmark_results.quality_rows(results, ["t/data", "t/missing"])
     assert rows[0][:3] == ("Ours (defaults)", "Some data, 10 rows.", "0.812 ± 0.010")
     assert rows[0][4:6] == ("KMeans", "0.700")
-    assert rows[1][2] == "not run"
+    assert rows[1][2] == "not run with the current defaults"
 
 
 def _public_objects():

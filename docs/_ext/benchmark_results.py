@@ -20,6 +20,9 @@ from pathlib import Path
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 TABLE_ORDER = ["dec", "deepcluster", "rnn", "subspace", "multimodal", "speed", "memory"]
 BEST = " — best baseline"
+ESTIMATORS = {"dec": "DEC", "deepcluster": "DeepCluster", "rnn": "MultiTaskRNNClusterer",
+              "subspace": "DeepSubspaceClustering",
+              "multimodal": "DeepMultimodalSubspaceClustering"}
 
 
 # ---------------------------------------------------------------------------------
@@ -132,7 +135,8 @@ def quality_rows(results, refs=None):
         command = f"python -m benchmarks {table}"
         sec = parsed["sections"].get(section) if parsed else None
         if sec is None:
-            rows.append((f"({table})", section, "not run", "", "", "",
+            rows.append((ESTIMATORS.get(table, table), section,
+                         "not run with the current defaults", "", "", "",
                          f"{command} --dataset {section}"))
             continue
         data = sec["text"][0].split(". ")[0] if sec["text"] else section
