@@ -37,6 +37,23 @@ templates_path = ["_templates"]
 autosummary_generate = True
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+# Link the types in Parameters / Returns (``ndarray``, ``torch.nn.Module``) to their docs.
+numpydoc_xref_param_type = True
+numpydoc_xref_aliases = {
+    "ndarray": "numpy.ndarray",
+    "RandomState": "numpy.random.RandomState",
+    "Generator": "numpy.random.Generator",
+    "Tensor": "torch.Tensor",
+    "Module": "torch.nn.Module",
+    "NeuralNet": "skorch.net.NeuralNet",
+    "History": "skorch.history.History",
+}
+numpydoc_xref_ignore = {
+    "of", "or", "and", "shape", "default", "optional", "None", "True", "False", "int",
+    "float", "str", "bool", "list", "tuple", "dict", "callable", "array-like", "object",
+    "instance", "sequence", "path-like", "iterable", "ints", "floats", "strs", "arrays",
+    "n_samples", "n_features", "n_clusters", "n_timesteps", "n_channels", "n",
+}
 # Document our own inherited methods (fit_predict, fit_transform), not those of
 # torch, skorch, scikit-learn's plumbing or Python's exceptions, whose docstrings
 # cross-reference their own docs.
@@ -50,6 +67,7 @@ default_role = "obj"
 
 # Offline inventories, built from the installed packages' public names.
 intersphinx_mapping = {
+    "python": ("https://docs.python.org/3/", "_intersphinx/python.inv"),
     "sklearn": ("https://scikit-learn.org/stable/", "_intersphinx/sklearn.inv"),
     "numpy": ("https://numpy.org/doc/stable/", "_intersphinx/numpy.inv"),
     "torch": ("https://docs.pytorch.org/docs/stable/", "_intersphinx/torch.inv"),

@@ -4,7 +4,7 @@ Diagrams of the models and of fit
 =================================
 
 What each estimator trains, drawn as the data flows through it: the networks (blue),
-the clustering steps (orange), the data (light grey) and the losses or errors (grey);
+the clustering steps (orange), the data (light grey) and the losses (grey);
 then what ``fit`` does with failures, what a saved model holds, and where the data
 lives during training. The user guide pages show each diagram beside its topic.
 """
@@ -12,7 +12,10 @@ lives during training. The user guide pages show each diagram beside its topic.
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-COLOURS = {"data": "#e8e8e8", "net": "#cfe2f3", "cluster": "#fde0c5", "loss": "#d9d9d9"}
+COLOURS = {"data": "#e8e8e8", "net": "#cfe2f3", "cluster": "#fde0c5", "loss": "#d9d9d9",
+           "step": "#fff2cc", "error": "#f4cccc"}
+LABELS = {"data": "data", "net": "network (trained)", "cluster": "clustering step",
+          "loss": "loss", "step": "step", "error": "error raised"}
 
 
 def draw(ax, boxes, arrows, title):
@@ -36,13 +39,15 @@ def draw(ax, boxes, arrows, title):
     ax.set_ylim(-2.0, 1.9)
     ax.set_axis_off()
     ax.set_title(title, fontsize=10, loc="left")
+    return [k for k in COLOURS if any(box[3] == k for box in boxes.values())]
 
 
-def legend(fig):
+def legend(fig, kinds):
+    """A legend of the box colours that the figure uses."""
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=COLOURS[k], edgecolor="#555555")
-               for k in ("data", "net", "cluster", "loss")]
-    fig.legend(handles, ["data", "network (trained)", "clustering step", "loss"],
-               loc="lower center", ncol=4, fontsize=8, frameon=False)
+               for k in kinds]
+    fig.legend(handles, [LABELS[k] for k in kinds], loc="lower center", ncol=len(kinds),
+               fontsize=8, frameon=False)
 
 
 # %%
@@ -52,7 +57,7 @@ def legend(fig):
 # the centroids from a clustering of the embedding and minimises KL(P‖Q) (IDEC adds
 # the reconstruction loss, weighted by ``gamma``).
 fig, ax = plt.subplots(figsize=(9, 3))
-draw(ax, {
+kinds = draw(ax, {
     "x": (0, 0.8, "X (rows)", "data"),
     "enc": (2.5, 0.8, "encoder\nd-500-500-2000", "net"),
     "z": (5, 0.8, "embedding z\n(10-d)", "data"),
@@ -65,7 +70,7 @@ draw(ax, {
 }, [("x", "enc", "", 0), ("enc", "z", "", 0), ("z", "dec", "", 0), ("dec", "rec", "", 0),
     ("z", "q", "", 0), ("init", "q", "", 0), ("q", "p", "every pass", 0),
     ("p", "kl", "", 0)], "DEC / IDEC")
-legend(fig)
+legend(fig, kinds)
 plt.show()
 
 # %%
@@ -74,7 +79,7 @@ plt.show()
 # Each epoch clusters the network's own features and trains the network to predict
 # those clusters (pseudo-labels) with a fresh classifier head.
 fig, ax = plt.subplots(figsize=(9, 3))
-draw(ax, {
+kinds = draw(ax, {
     "x": (0, 0.8, "X (images\nor rows)", "data"),
     "bb": (2.5, 0.8, "backbone\n(convnet / MLP)", "net"),
     "f": (5, 0.8, "features", "data"),
@@ -86,7 +91,7 @@ draw(ax, {
 }, [("x", "bb", "", 0), ("bb", "f", "", 0), ("f", "pca", "", 0), ("pca", "km", "", 0),
     ("f", "head", "", 0), ("head", "ce", "", 0), ("km", "ce", "", 0),
     ("km", "final", "after the last epoch", 0)], "DeepCluster (one epoch)")
-legend(fig)
+legend(fig, kinds)
 plt.show()
 
 # %%
@@ -96,7 +101,7 @@ plt.show()
 # decoders reconstruct it (time-reversed) and predict the rest. The windows are then
 # clustered in the embedding beside simple per-channel statistics.
 fig, ax = plt.subplots(figsize=(9, 3))
-draw(ax, {
+kinds = draw(ax, {
     "x": (0, 0.8, "windows\n(n, steps, channels)", "data"),
     "enc": (2.5, 0.8, "bidirectional\nConvGRU encoder", "net"),
     "z": (5, 0.8, "embedding z", "data"),
@@ -109,7 +114,7 @@ draw(ax, {
 }, [("x", "enc", "", 0), ("enc", "z", "", 0), ("z", "rec", "", 0), ("z", "fut", "", 0),
     ("rec", "loss", "", 0), ("fut", "loss", "", 0), ("z", "sc", "", 0),
     ("stats", "sc", "", 0), ("sc", "lab", "", 0)], "MultiTaskRNNClusterer")
-legend(fig)
+legend(fig, kinds)
 plt.show()
 
 # %%
@@ -120,7 +125,7 @@ plt.show()
 # clustering of an affinity built from C gives the clusters. The multimodal model
 # has one autoencoder per view and, by default, shares only C.
 fig, ax = plt.subplots(figsize=(9, 3))
-draw(ax, {
+kinds = draw(ax, {
     "x": (0, 0.8, "X (rows, images\nor views)", "data"),
     "enc": (2.5, 0.8, "encoder(s)", "net"),
     "z": (5, 0.8, "codes Z", "data"),
@@ -132,7 +137,7 @@ draw(ax, {
 }, [("x", "enc", "", 0), ("enc", "z", "", 0), ("z", "c", "", 0), ("c", "dec", "", 0),
     ("dec", "loss", "", 0), ("c", "aff", "after training", 0.0), ("aff", "sc", "", 0)],
     "DeepSubspaceClustering / DeepMultimodalSubspaceClustering")
-legend(fig)
+legend(fig, kinds)
 plt.show()
 
 # %%
@@ -142,19 +147,19 @@ plt.show()
 # error at any step leaves the estimator as it was before ``fit`` (see the user
 # guide's "Bad input and failures").
 fig, ax = plt.subplots(figsize=(9, 3))
-draw(ax, {
-    "p": (0, 0.8, "parameters\nchecked", "cluster"),
-    "x": (2.5, 0.8, "X checked and\nconverted (inputs)", "cluster"),
+kinds = draw(ax, {
+    "p": (0, 0.8, "parameters\nchecked", "step"),
+    "x": (2.5, 0.8, "X checked and\nconverted (inputs)", "step"),
     "t": (5, 0.8, "training phases\n(divergence guard)", "net"),
     "a": (7.5, 0.8, "fitted attributes\nset (labels_, ...)", "data"),
-    "e1": (0, -1.2, "ValueError /\nTypeError", "loss"),
-    "e2": (2.5, -1.2, "ValueError naming\nthe problem", "loss"),
-    "e3": (5, -1.2, "FloatingPointError,\nMemoryError, Ctrl-C", "loss"),
+    "e1": (0, -1.2, "ValueError /\nTypeError", "error"),
+    "e2": (2.5, -1.2, "ValueError naming\nthe problem", "error"),
+    "e3": (5, -1.2, "FloatingPointError,\nMemoryError, Ctrl-C", "error"),
     "r": (7.5, -1.2, "estimator as\nbefore fit", "data"),
 }, [("p", "x", "", 0), ("x", "t", "", 0), ("t", "a", "", 0), ("p", "e1", "", 0),
     ("x", "e2", "", 0), ("t", "e3", "", 0), ("e3", "r", "", 0)],
     "fit: all or nothing")
-legend(fig)
+legend(fig, kinds)
 plt.show()
 
 # %%
@@ -164,17 +169,17 @@ plt.show()
 # arrays (weights and fitted arrays); ``load`` rebuilds the networks from the
 # parameters in the package's own code, so the file runs no code.
 fig, ax = plt.subplots(figsize=(9, 3))
-draw(ax, {
+kinds = draw(ax, {
     "est": (0, 0.8, "fitted\nestimator", "data"),
     "json": (2.5, 1.3, "parameters\n(JSON)", "data"),
     "npy": (2.5, 0.1, "weights, arrays\n(.npy)", "data"),
-    "zip": (5, 0.8, "model.skdc\n(one zip file)", "data"),
+    "zip": (5, 0.8, "model.skdc\n(one zip file)", "step"),
     "build": (7.5, 0.8, "networks rebuilt\nby the package", "net"),
     "out": (10, 0.8, "estimator:\nsame predictions", "data"),
 }, [("est", "json", "", 0), ("est", "npy", "", 0), ("json", "zip", "", 0),
     ("npy", "zip", "", 0), ("zip", "build", "load", 0), ("build", "out", "", 0)],
     "save / load")
-legend(fig)
+legend(fig, kinds)
 plt.show()
 
 # %%
@@ -183,14 +188,14 @@ plt.show()
 # Training keeps one float32 copy of the training array on the device and slices
 # each batch out of it; after ``fit`` the networks run in float64.
 fig, ax = plt.subplots(figsize=(9, 3))
-draw(ax, {
+kinds = draw(ax, {
     "x": (0, 0.8, "X (NumPy)", "data"),
     "dev": (2.5, 0.8, "one float32 copy\non cuda / cpu", "data"),
     "b": (5, 0.8, "batches sliced\nby index", "data"),
     "net": (7.5, 0.8, "networks train\n(float32 / bf16)", "net"),
-    "inf": (10, 0.8, "predict, transform\n(float64)", "cluster"),
-    "auto": (2.5, -1.2, "device='auto':\nCUDA if available", "cluster"),
+    "inf": (10, 0.8, "predict, transform\n(float64)", "step"),
+    "auto": (2.5, -1.2, "device='auto':\nCUDA if available", "step"),
 }, [("x", "dev", "", 0), ("dev", "b", "", 0), ("b", "net", "", 0), ("net", "inf", "", 0),
     ("auto", "dev", "", 0)], "Devices")
-legend(fig)
+legend(fig, kinds)
 plt.show()

@@ -38,12 +38,18 @@ def _parse(path, cache):
     return cache[path]
 
 
-def broken_links(outdir):
-    """``[(page, url, problem)]`` for the built HTML site in ``outdir``."""
+def broken_links(outdir, pages=None):
+    """``[(page, url, problem)]`` for the built HTML site in ``outdir``.
+
+    ``pages`` lists the pages to check (paths relative to ``outdir``); by default
+    every HTML file outside ``_static`` and the like.
+    """
     outdir = Path(outdir)
     cache, problems = {}, []
-    for path in sorted(outdir.rglob("*.html")):
-        rel = path.relative_to(outdir).as_posix()
+    if pages is None:
+        pages = [p.relative_to(outdir).as_posix() for p in sorted(outdir.rglob("*.html"))]
+    for rel in pages:
+        path = outdir / rel
         if rel.startswith(("_sources/", "_static/", "_images/", "_downloads/")):
             continue
         page = _parse(path, cache)
@@ -77,7 +83,10 @@ def setup(app):
     def check(app, exc):
         if exc is not None or app.builder.format != "html":
             return
-        for page, url, problem in broken_links(app.outdir):
+        # the pages of this build only (an output folder may hold stale pages)
+        pages = [app.builder.get_target_uri(doc) for doc in sorted(app.env.found_docs)]
+        pages = [p for p in pages if (Path(app.outdir) / p).exists()]
+        for page, url, problem in broken_links(app.outdir, pages + ["genindex.html"]):
             logger.warning(f"{page}: {url}: {problem}", type="site_checks")
 
     # after the other build-finished handlers (MathJax is copied in one of them)

@@ -1,8 +1,9 @@
-"""Write the intersphinx inventories of scikit-learn, NumPy, PyTorch and skorch.
+"""Write the intersphinx inventories of Python, scikit-learn, NumPy, PyTorch and skorch.
 
 The docs build offline (here and in CI), so intersphinx cannot download the projects'
 ``objects.inv``. This script builds one inventory per project from the public names
-of the installed package and the URL pattern of its online reference, and writes
+of the installed package (for Python, the names our docstrings use) and the URL
+pattern of its online reference, and writes
 ``docs/_intersphinx/<project>.inv``, which ``docs/conf.py`` maps to the online docs.
 Rerun it after upgrading one of these packages::
 
@@ -39,9 +40,9 @@ def _members(cls):
             yield name, "attribute" if isinstance(obj, property) else "method"
 
 
-def _add(inv, name, role, uri):
-    inv.objects.append(soi.DataObjStr(name=name, domain="py", role=role, priority="1",
-                                      uri=uri, dispname="-"))
+def _add(inv, name, role, uri, domain="py", dispname="-"):
+    inv.objects.append(soi.DataObjStr(name=name, domain=domain, role=role, priority="1",
+                                      uri=uri, dispname=dispname))
 
 
 def _add_object(inv, fullname, obj, page, members=True):
@@ -90,6 +91,8 @@ def numpy_inventory():
     for name, page in [("Generator", "generator"), ("RandomState", "legacy")]:
         _add_object(inv, f"numpy.random.{name}", getattr(numpy.random, name),
                     f"reference/random/{page}.html")
+    # numpydoc links "array-like" to this glossary term
+    _add(inv, "array_like", "term", "glossary.html#term-array_like", "std", "array_like")
     for name in ("default_rng", "seed"):
         full = f"numpy.random.{name}"
         _add(inv, full, "function", f"reference/random/generated/{full}.html#{full}")
@@ -145,8 +148,44 @@ def skorch_inventory():
     return inv
 
 
+def python_inventory():
+    """The built-ins, exceptions, modules and glossary terms our docstrings name."""
+    import builtins
+    import sys
+
+    inv = _inventory("Python", f"{sys.version_info.major}.{sys.version_info.minor}")
+    types = {"list": "stdtypes", "tuple": "stdtypes", "str": "stdtypes", "dict": "stdtypes",
+             "set": "stdtypes", "bytes": "stdtypes", "int": "functions",
+             "float": "functions", "bool": "functions", "object": "functions",
+             "slice": "functions", "range": "stdtypes"}
+    for name, page in types.items():
+        _add(inv, name, "class", f"library/{page}.html#{name}")
+    for name in ("callable", "len", "isinstance", "print", "open", "iter"):
+        _add(inv, name, "function", f"library/functions.html#{name}")
+    for name in ("None", "True", "False", "Ellipsis"):
+        _add(inv, name, "data", f"library/constants.html#{name}")
+    for name, obj in vars(builtins).items():
+        if inspect.isclass(obj) and issubclass(obj, BaseException):
+            _add(inv, name, "exception", f"library/exceptions.html#{name}")
+    for module in ("pickle", "os", "pathlib", "zipfile", "json", "warnings",
+                   "contextlib", "collections"):
+        _add(inv, module, "module", f"library/{module}.html#module-{module}")
+    _add(inv, "contextlib.contextmanager", "function",
+         "library/contextlib.html#contextlib.contextmanager")
+    _add(inv, "collections.namedtuple", "function",
+         "library/collections.html#collections.namedtuple")
+    _add(inv, "pathlib.Path", "class", "library/pathlib.html#pathlib.Path")
+    for term in ("iterable", "sequence", "generator", "path-like object", "file object",
+                 "context manager"):
+        _add(inv, term, "term", f"glossary.html#term-{term.replace(' ', '-')}", "std", term)
+    _add(inv, "bltin-boolean-values", "label", "library/stdtypes.html#bltin-boolean-values",
+         "std", "Boolean Type - bool")
+    return inv
+
+
 def main():
-    for stem, make in [("sklearn", sklearn_inventory), ("numpy", numpy_inventory),
+    for stem, make in [("python", python_inventory),
+                       ("sklearn", sklearn_inventory), ("numpy", numpy_inventory),
                        ("torch", torch_inventory), ("skorch", skorch_inventory)]:
         inv = make()
         path = HERE / f"{stem}.inv"
