@@ -102,6 +102,8 @@ html_theme_options = {
     "header_links_before_dropdown": 6,
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # the front page's tables use the full width
+    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"], "index": []},
 }
 html_sidebars = {"index": []}
 # sg_execution_times: sphinx-gallery's timing page loads jQuery from a CDN
