@@ -42,7 +42,10 @@ Z2, C2 = pca.transform(Z), pca.transform(dec.cluster_centers_)
 fig, ax = plt.subplots(figsize=(6, 5))
 ax.scatter(Z2[:, 0], Z2[:, 1], c=dec.labels_, cmap="tab10", s=6)
 ax.scatter(C2[:, 0], C2[:, 1], c="k", marker="x", s=80)
-ax.set_title("DEC embedding of digits (PCA of the 10-d codes)")
+ax.set_title("DEC embedding of digits (PCA of the 10-d codes)\n"
+             "not the defaults: pretrain_epochs=20, max_iter=1000")
+ax.set_xlabel("PC 1")
+ax.set_ylabel("PC 2")
 plt.show()
 
 # %%
@@ -56,7 +59,7 @@ plt.show()
 # the label changes, not the loss, tell when the clustering has settled.
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
 axes[0].plot(dec.pretrain_history_[:, "train_loss"])
-axes[0].set(title="pretraining", xlabel="epoch", ylabel="reconstruction MSE", yscale="log")
+axes[0].set(title="pretraining (pretrain_epochs=20)", xlabel="epoch", ylabel="reconstruction MSE", yscale="log")
 for model, name in [(dec, "DEC"), (idec, "IDEC")]:
     axes[1].plot(model.history_[:, "train_loss"], label=name)
     rows = [h for h in model.history_ if "delta_label" in h]
