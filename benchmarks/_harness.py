@@ -497,6 +497,7 @@ def write(ctx, question, head, report):
         partial.unlink()
     if out == RESULTS_DIR:
         write_index()
+        write_readme_headline()
     return out / f"{ctx.table}.md"
 
 
@@ -533,3 +534,81 @@ def write_index():
         lines.append(f"| `{name}` | {question} | `{command}` | {link} | {headline} |")
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
+
+
+# ---------------------------------------------------------------------------------
+# the README's headline table, generated from the results files
+# ---------------------------------------------------------------------------------
+README = REPO / "README.md"
+HEADLINE_START = ("<!-- headline: generated from benchmarks/results/ by `python -m benchmarks TABLE` "
+                  "(benchmarks/_harness.py, readme_headline); do not edit by hand -->")
+HEADLINE_END = "<!-- end of headline -->"
+# (table, section) pairs of the README's headline, in its order
+HEADLINE_ROWS = [("dec", "digits"), ("dec", "fashion10k"), ("deepcluster", "fashion10k"),
+                 ("deepcluster", "digits"), ("rnn", "basic_motions"), ("rnn", "JapaneseVowels"),
+                 ("rnn", "All datasets"), ("subspace", "digits"), ("multimodal", "mfeat")]
+
+
+def _results_parser():
+    """The docs' reader of the results files (plain Python, no Sphinx needed)."""
+    import importlib.util
+
+    path = REPO / "docs" / "_ext" / "benchmark_results.py"
+    spec = importlib.util.spec_from_file_location("_benchmark_results", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _first_phrase(text):
+    """The text up to its first comma outside brackets (a dataset's name)."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            return text[:i]
+    return text
+
+
+def readme_headline():
+    """The README's headline table (markdown): each estimator's defaults beside the best
+    classical baseline of the same run, mean NMI over the seeds and mean fit seconds."""
+    parser = _results_parser()
+    results = parser.load_results(RESULTS_DIR)
+    lines = ["| estimator (defaults) | data | NMI | fit s | best classical baseline "
+             "(same run) | its NMI | its fit s | command |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for table, section in HEADLINE_ROWS:
+        command = f"`python -m benchmarks {table}`"
+        sec = results.get(table, {"sections": {}})["sections"].get(section)
+        if sec is None:
+            lines.append(f"| {parser.ESTIMATORS[table]} | {section} | not run with the "
+                         f"current defaults | | | | | {command} |")
+            continue
+        if section == "All datasets":  # the RNN's mean over its datasets
+            tab = sec["tables"][0]
+            nmi, fit = tab["columns"].index("mean NMI"), tab["columns"].index("mean fit s")
+            data = f"mean over {len(tab['columns']) - 3} time-series sets"
+            ours = [r for r in tab["rows"] if "(defaults)" in r[0]][:1]
+            others = [r for r in tab["rows"] if "(defaults)" not in r[0]
+                      and not r[0].startswith("autoencoder")]
+            best = max(others, key=lambda r: float(r[nmi]))
+        else:
+            tab = next(t for t in sec["tables"] if "NMI" in t["columns"])
+            nmi, fit = tab["columns"].index("NMI"), tab["columns"].index("fit s")
+            data = _first_phrase(sec["text"][0]) if sec["text"] else section
+            ours = [r for r in tab["rows"] if r[0].startswith("**")]
+            best = next(r for r in tab["rows"] if parser.BEST in r[0])
+        for row in ours:
+            lines.append(f"| {parser.method_name(row[0])} | {data} | {row[nmi].split(' ±')[0]} | "
+                         f"{row[fit]} | {parser.method_name(best[0])} | "
+                         f"{best[nmi].split(' ±')[0]} | {best[fit]} | {command} |")
+    return "\n".join(lines)
+
+
+def write_readme_headline():
+    """Replace the README's headline block with the table of the current results."""
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index(HEADLINE_START), text.index(HEADLINE_END)
+    README.write_text(text[:start + len(HEADLINE_START)] + "\n\n" + readme_headline()
+                      + "\n\n" + text[end:], encoding="utf-8")

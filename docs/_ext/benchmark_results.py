@@ -18,7 +18,8 @@ import re
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
-TABLE_ORDER = ["dec", "deepcluster", "rnn", "subspace", "multimodal", "speed", "memory"]
+TABLE_ORDER = ["dec", "deepcluster", "rnn", "subspace", "multimodal", "speed", "rnn_speed",
+               "memory", "large", "scaling"]
 BEST = " — best baseline"
 ESTIMATORS = {"dec": "DEC", "deepcluster": "DeepCluster", "rnn": "MultiTaskRNNClusterer",
               "subspace": "DeepSubspaceClustering",
