@@ -224,10 +224,10 @@ class TrainingParallel:
     ``forward`` is ``DistributedDataParallel`` around the net's training forward
     pass: the net's ``forward_batch(x)`` may call any methods of its module
     (``encode``, ``decode``), so DDP wraps a module whose ``forward`` is that call,
-    and the gradients are averaged over the processes at every backward pass. As
-    DDP requires by default, every parameter of the module takes part in each
-    training forward pass (true of the built-in networks; a custom autoencoder or
-    backbone must not hold unused layers).
+    and the gradients are averaged over the processes at every backward pass. The
+    graph is static (the parameters a step uses are those of the first step), which
+    lets a module hold parameters its training loss leaves out (DEC's decoder)
+    without a search for them at every step.
 
     Parameters
     ----------
@@ -241,7 +241,7 @@ class TrainingParallel:
         self.context = context
         self.forward = nn.parallel.DistributedDataParallel(
             _ForwardBatch(net), device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=False)
+            static_graph=True)
 
     def shard(self, batches):
         """This process's part of each training batch of ``batches``."""

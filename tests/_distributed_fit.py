@@ -25,12 +25,13 @@ from skdeepcluster.distributed import world_size
 
 # small but complete configurations; batch_size is the global batch in every case
 ESTIMATORS = {
-    "dec": lambda: DEC(10, hidden_dims=(64, 64), embedding_dim=8, pretrain_epochs=15,
-                       max_iter=150, batch_size=64, init="kmeans", n_init=5, random_state=0),
-    "idec": lambda: DEC(10, hidden_dims=(64, 64), embedding_dim=8, pretrain_epochs=15,
-                        max_iter=150, batch_size=64, gamma=0.1, init="kmeans", n_init=5,
-                        random_state=0),
-    "deepcluster": lambda: DeepCluster(10, hidden_dims=(128,), feature_dim=32, pca_dim=16,
+    "dec": lambda: DEC(10, hidden_dims=(128, 128), pretrain_epochs=30, max_iter=150,
+                       batch_size=64, init="kmeans", n_init=5, random_state=0),
+    "idec": lambda: DEC(10, hidden_dims=(128, 128), pretrain_epochs=30, max_iter=150,
+                        batch_size=64, gamma=0.1, init="kmeans", n_init=5, random_state=0),
+    # no hidden layer, so no batch norm (which would see each process's half of a
+    # batch): the two-process fit follows the one-process fit's path
+    "deepcluster": lambda: DeepCluster(10, hidden_dims=(), feature_dim=32, pca_dim=16,
                                        n_epochs=4, batch_size=64, n_init=5, random_state=0),
     "rnn": lambda: MultiTaskRNNClusterer(4, pretrain_epochs=4, max_iter=60, batch_size=16,
                                          random_state=0),

@@ -64,12 +64,14 @@ def test_two_processes_fit_one_model(name, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.skdc")) == ["model0.skdc"]
     restored = skdeepcluster.load(tmp_path / "model0.skdc")
     np.testing.assert_array_equal(restored.labels_, ranks[0]["labels"])
-    # as good as one process with the same (global) batch size
+    # as good as one process with the same (global) batch size: at most 0.02 NMI lower
+    # (the RNN's batch norm and dropout see each process's half of a batch, so its path
+    # differs; the other configurations have neither and follow the one-process path)
     X, y = data(name)
     single = ESTIMATORS[name]().fit(X)
     nmi_parallel = normalized_mutual_info_score(y, ranks[0]["labels"])
     nmi_single = normalized_mutual_info_score(y, single.labels_)
-    assert abs(nmi_parallel - nmi_single) <= 0.02, (nmi_parallel, nmi_single)
+    assert nmi_parallel >= nmi_single - 0.02, (nmi_parallel, nmi_single)
 
 
 def test_processes_with_different_data_are_refused(tmp_path):

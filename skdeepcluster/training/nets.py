@@ -95,6 +95,15 @@ class TrainingNet(NeuralNet):
             step["loss"] = self.data_parallel_.mean(step["loss"])
         return step
 
+    def infer(self, x, **fit_params):
+        parallel = self.data_parallel_
+        forward = self.forward_batch if parallel is None else parallel.forward
+        return forward(to_tensor(x, device=self.device), **fit_params)
+
+    def forward_batch(self, x, **fit_params):
+        """The module's output on one batch (what ``infer`` returns)."""
+        return self.module_(x, **fit_params)
+
 
 class MixedPrecisionNet(TrainingNet):
     """A net whose training forward passes can run in mixed precision.
@@ -112,15 +121,9 @@ class MixedPrecisionNet(TrainingNet):
         self.mixed_precision = mixed_precision
 
     def infer(self, x, **fit_params):
-        parallel = self.data_parallel_
-        forward = self.forward_batch if parallel is None else parallel.forward
         with autocast_bf16(self.device, self.mixed_precision):
-            out = forward(to_tensor(x, device=self.device), **fit_params)
+            out = super().infer(x, **fit_params)
         return _to_float32(out) if self.mixed_precision else out
-
-    def forward_batch(self, x, **fit_params):
-        """The module's output on one batch (what ``infer`` returns)."""
-        return self.module_(x, **fit_params)
 
 
 class AutoencoderNet(MixedPrecisionNet):
