@@ -62,19 +62,34 @@ def _destroy_group():
 
 
 def world_size():
-    """Number of processes that fit together (1 outside a distributed launch).
+    """Number of processes that fit together.
 
     Inside a script launched by ``torchrun`` this joins the default process group
     (as a data-parallel ``fit`` does), so it can be called before the first fit.
+
+    Returns
+    -------
+    n_processes : int
+        The size of the default process group; 1 outside a distributed launch.
     """
     return _group_size()
 
 
 def is_main_process():
-    """Whether this process is rank 0 of the group, or runs alone.
+    """Whether this process is the main one (rank 0), or runs alone.
 
     :func:`skdeepcluster.save` writes only there; use it to print or store results
-    once, e.g. ``if is_main_process(): print(est.labels_[:10])``.
+    once.
+
+    Returns
+    -------
+    main : bool
+
+    Examples
+    --------
+    >>> from skdeepcluster.distributed import is_main_process
+    >>> is_main_process()  # not launched by torchrun
+    True
     """
     return _group_size() < 2 or dist.get_rank() == 0
 
