@@ -24,6 +24,8 @@ TABLES = {
                   "baselines on the concatenated views",
     "speed": "DEC/IDEC CPU time per epoch: the estimator against a bare PyTorch loop "
              "(and ClustPy) on the same network and batch size",
+    "scaling": "DeepCluster time per epoch with 1 and 2 data-parallel processes "
+               "(torchrun; gloo on the CPU, one GPU per process with --device cuda)",
     "memory": "Peak resident memory of one default fit of each estimator, against the "
               "size of its data",
 }

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # GPU check: the test suite, then benchmark tables with --device cuda.
 #
-#   bash benchmarks/gpu_check.sh                     # = tests speed
+#   bash benchmarks/gpu_check.sh                     # = tests speed scaling
 #   bash benchmarks/gpu_check.sh "dec --dataset fashion10k --seeds 0 1 2" "deepcluster --seeds 0 1"
+#   bash benchmarks/gpu_check.sh "scaling --seeds 0 1"   # data-parallel DeepCluster, torchrun
+#
+# `scaling` launches DeepCluster with torchrun, one process per GPU (1, 2, 4, 8 up to the
+# GPUs visible, NCCL): a one-GPU machine gives the one-process row only.
 #
 # Each argument is `tests` or a table with its options (`python -m benchmarks` lists the
 # tables). Logs and results files go to $OUT if set (the device tool brings it back), else
@@ -27,7 +31,7 @@ if [ -d .whl ] && ! python3 -c "import skorch" 2>/dev/null; then
     export PYTHONPATH=/tmp/site
 fi
 python3 -c "import torch; print(torch.__version__, torch.cuda.get_device_name())" | tee "$out/machine.txt"
-[ $# -gt 0 ] || set -- tests speed
+[ $# -gt 0 ] || set -- tests speed scaling
 for stage in "$@"; do
     start=$SECONDS
     if [ "$stage" = tests ]; then

@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 from skorch import NeuralNet
 
-from . import inputs
+from . import distributed, inputs
 from .nn.clustering import kl_clustering_loss, target_distribution
 from .training import batched_apply
 
@@ -361,7 +361,7 @@ class BaseDeepClusterer(
 
     # ---- fitting -----------------------------------------------------------------
     @contextmanager
-    def _fit_scope(self):
+    def _fit_scope(self, data_parallel=False):
         """Resolve the device and seed torch for one ``fit``.
 
         Yields ``(rng, seed, device)``: a numpy ``RandomState`` for everything drawn
@@ -370,13 +370,20 @@ class BaseDeepClusterer(
         ``random_state`` on a GPU, CUDA kernels are made deterministic for the fit
         (:func:`cuda_determinism`), so that the same seed gives the same labels there
         too; without one, the fit keeps the faster defaults.
+
+        ``data_parallel=True`` (an estimator whose training phases support it): in a
+        script launched by ``torchrun`` with several processes, the fit runs
+        data-parallel (:mod:`skdeepcluster.distributed`); alone, nothing changes.
         """
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        determinism = nullcontext() if self.random_state is None else cuda_determinism(device)
-        with torch_seed_scope(seed, device), determinism:
-            yield rng, seed, device
+        scope = distributed.fit_scope(device, rng) if data_parallel else nullcontext((device, rng))
+        with scope as (device, rng):
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            determinism = (nullcontext() if self.random_state is None
+                           else cuda_determinism(device))
+            with torch_seed_scope(seed, device), determinism:
+                yield rng, seed, device
 
     def _check_param_values(self):
         """Check what ``_parameter_constraints`` cannot: element values, bools as ints.

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 
+from . import distributed
+
 
 def kmeans(X, n_clusters, *, n_init=10, max_iter=300, tol=1e-4, random_state, device="cpu"):
     """Cluster the rows of ``X`` with k-means(++) on ``device``.
@@ -38,11 +40,15 @@ def kmeans(X, n_clusters, *, n_init=10, max_iter=300, tol=1e-4, random_state, de
         X = X.cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
         km = KMeans(n_clusters, n_init=n_init, max_iter=max_iter, tol=tol,
                     random_state=random_state).fit(X.astype(np.float64))
-        return km.cluster_centers_, km.labels_.astype(np.int64)
-    X = torch.as_tensor(X, device=device)
-    centers, labels = torch_kmeans(X, n_clusters, n_init=n_init, max_iter=max_iter,
-                                   tol=tol, random_state=random_state)
-    return centers.double().cpu().numpy(), labels.cpu().numpy()
+        result = km.cluster_centers_, km.labels_.astype(np.int64)
+    else:
+        X = torch.as_tensor(X, device=device)
+        centers, labels = torch_kmeans(X, n_clusters, n_init=n_init, max_iter=max_iter,
+                                       tol=tol, random_state=random_state)
+        result = centers.double().cpu().numpy(), labels.cpu().numpy()
+    # in a data-parallel fit every process ran this on the same rows with the same
+    # random state; threaded sums may still differ in the last bits: rank 0's counts
+    return distributed.from_main_process(result)
 
 
 def _sq_dist(X, centers):

@@ -291,7 +291,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         self._check_pretrain_options()
         degenerate = self._warn_if_few_distinct_rows(X)
         scale = inputs.input_scale(X, self.input_rms)
-        with self._fit_scope() as (rng, seed, device):
+        with self._fit_scope(data_parallel=True) as (rng, seed, device):
             X_t = inputs.training_tensor(X if scale == 1.0 else X * scale, device)
             autoencoder = self._build_autoencoder(X.shape[1])
             self.pretrain_history_ = pretrain_autoencoder(

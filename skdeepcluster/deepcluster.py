@@ -303,7 +303,7 @@ class DeepCluster(BaseDeepClusterer):
         degenerate = self._warn_if_few_distinct_rows(X)
         scale = inputs.input_scale(X, self.input_rms)
         X = X if scale == 1.0 else X * scale
-        with self._fit_scope() as (rng, seed, device):
+        with self._fit_scope(data_parallel=True) as (rng, seed, device):
             X_t = inputs.training_tensor(X, device)
             backbone, feature_dim = self._build_backbone(X_t)
             pca_dim = self._pca_dim(feature_dim, X.shape[0])

@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.cluster import SpectralClustering
 from sklearn.neighbors import KNeighborsClassifier
 
+from . import distributed
+
 # rows from which spectral clustering's eigenvectors come from LOBPCG instead of ARPACK
 _LOBPCG_MIN_ROWS = 5000
 
@@ -39,5 +41,6 @@ def knn_spectral_clustering(z, n_clusters, n_neighbors, random_state):
                                   n_neighbors=n_neighbors, eigen_solver=solver,
                                   assign_labels="cluster_qr", random_state=random_state)
     _, labels = np.unique(spectral.fit_predict(z), return_inverse=True)
+    labels = distributed.from_main_process(labels)  # one clustering in a data-parallel fit
     centers = np.stack([z[labels == k].mean(axis=0) for k in range(labels.max() + 1)])
     return labels, centers, KNeighborsClassifier(n_neighbors).fit(z, labels)

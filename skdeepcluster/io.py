@@ -48,7 +48,7 @@ import torch
 from skorch.history import History
 from sklearn.neighbors import KNeighborsClassifier
 
-from . import inputs
+from . import distributed, inputs
 from .base import _available, resolve_device, torch_seed_scope
 from .dec import DEC
 from .deepcluster import DeepCluster
@@ -280,7 +280,10 @@ def save(estimator, path):
         module's code is not in the file): pickle them instead.
     path : str, path-like or binary file object
         Where to write. A path is written through a temporary file in the same
-        directory, so an existing file is replaced only by a complete one.
+        directory, so an existing file is replaced only by a complete one. In a
+        script launched with several processes (``torchrun``, see :ref:`scaling`),
+        only the main process (rank 0) writes: after a data-parallel ``fit`` all
+        hold the same model.
 
     Raises
     ------
@@ -335,6 +338,8 @@ def save(estimator, path):
     attributes = {"attributes": {"__dict__": attributes}, "networks": {"__dict__": networks}}
     members = {_META: meta, _PARAMS: {"__dict__": encoded_params}, _ATTRIBUTES: attributes}
 
+    if not distributed.is_main_process():  # every process holds the same model: one file
+        return
     if hasattr(path, "write"):
         _write_zip(path, members, writer.arrays)
         return

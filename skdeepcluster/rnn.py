@@ -395,7 +395,7 @@ class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
         # the batch-norm statistics of the embedding, measured in eval mode before
         # every full-data pass (k-means init, each P, the final labels)
         recalibrate = functools.partial(recalibrate_embedding_norm, batch_size=self.batch_size)
-        with self._fit_scope() as (rng, seed, device):
+        with self._fit_scope(data_parallel=True) as (rng, seed, device):
             X_t = inputs.training_tensor(X_read, device)
             autoencoder = self._build_autoencoder()
             self.pretrain_history_ = pretrain_autoencoder(

@@ -2,6 +2,8 @@
 
 import torch
 
+from .. import distributed
+
 
 @torch.no_grad()
 def recalibrate_embedding_norm(autoencoder, X, batch_size):
@@ -19,7 +21,9 @@ def recalibrate_embedding_norm(autoencoder, X, batch_size):
     unbiased variance (what BatchNorm stores), accumulated in float64. An average
     of per-batch statistics would not be: the mean of per-batch variances misses
     the spread between batches, which is large when rows come sorted by class.
-    The modules' train/eval modes are left as they were.
+    The modules' train/eval modes are left as they were. In a data-parallel fit
+    (:mod:`skdeepcluster.distributed`) each process measures its share of the rows
+    and the moments are merged.
 
     Parameters
     ----------
@@ -32,6 +36,7 @@ def recalibrate_embedding_norm(autoencoder, X, batch_size):
     """
     norm = autoencoder.embed_norm
     n, mean, m2 = 0, 0.0, 0.0
+    parallel = distributed.current()
 
     def accumulate(module, args):
         # Chan et al.'s pairwise update: per-batch moments in float64, combined exactly
@@ -50,12 +55,15 @@ def recalibrate_embedding_norm(autoencoder, X, batch_size):
     handle = norm.register_forward_pre_hook(accumulate)
     try:
         autoencoder.eval()
-        for start in range(0, len(X), batch_size):
-            autoencoder.encode(X[start : start + batch_size].to(norm.running_mean.dtype))
+        rows = X if parallel is None else parallel.local_rows(X)
+        for start in range(0, len(rows), batch_size):
+            autoencoder.encode(rows[start : start + batch_size].to(norm.running_mean.dtype))
     finally:
         handle.remove()
         for module, training in modes.items():
             module.training = training
+    if parallel is not None:  # a data-parallel fit: each process measured its rows
+        n, mean, m2 = parallel.merge_moments(n, mean, m2)
     if n < 2:  # no variance from one row: the statistics of a fresh BatchNorm
         norm.reset_running_stats()
         return

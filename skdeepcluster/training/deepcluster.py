@@ -143,8 +143,8 @@ class DeepClusterNet(MixedPrecisionNet):
         if not training:
             return super().get_iterator(dataset, training=training)
         kwargs = self.get_params_for("iterator_train")
-        return UniformClusterIterator(dataset, self.batch_size, labels_of=self,
-                                      generator=kwargs.get("generator"))
+        return self.shard(UniformClusterIterator(dataset, self.batch_size, labels_of=self,
+                                                 generator=kwargs.get("generator")))
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target = self.pseudo_labels_[to_tensor(y_true, device=self.device)]

@@ -5,6 +5,7 @@ from skorch import NeuralNet
 from skorch.callbacks import PrintLog, ProgressBar
 from skorch.utils import to_tensor
 
+from .. import distributed
 from ..nn.autoencoder import reconstruction_loss
 from ..nn.clustering import kl_clustering_loss
 from .callbacks import DivergenceGuard, StopTraining
@@ -47,21 +48,61 @@ class TrainingNet(NeuralNet):
     ends training with :class:`~skdeepcluster.training.callbacks.StopTraining`
     (caught in ``fit_loop``, then ``on_train_end`` runs as usual), and a real
     ``KeyboardInterrupt`` leaves ``fit``.
+
+    In a data-parallel fit (:mod:`skdeepcluster.distributed`), training runs the
+    forward pass through ``DistributedDataParallel`` (``data_parallel_``), each
+    process takes its part of every training batch, and the recorded batch loss is
+    the mean over the processes (the loss of the whole batch, the same on all).
     """
 
+    data_parallel_ = None  # a distributed.TrainingParallel during a data-parallel fit
+
     def fit_loop(self, X, y=None, *args, **kwargs):
+        context = distributed.current()
+        if context is not None:
+            context.check_same_data(X)
+            self.data_parallel_ = context.wrap(self)
         try:
-            return super().fit_loop(X, y, *args, **kwargs)
-        except StopTraining:
+            try:
+                super().fit_loop(X, y, *args, **kwargs)
+            except StopTraining:
+                pass
+            if self.data_parallel_ is not None:
+                self.data_parallel_.finish()
             return self
         except KeyboardInterrupt as exc:
             raise _Interrupted from exc
+        finally:
+            self.data_parallel_ = None
 
     def partial_fit(self, *args, **kwargs):
         try:
             return super().partial_fit(*args, **kwargs)
         except _Interrupted as exc:
             raise exc.__cause__ from None
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        return self.shard(iterator) if training else iterator
+
+    def shard(self, batches):
+        """This process's part of each training batch in a data-parallel fit, else ``batches``."""
+        return batches if self.data_parallel_ is None else self.data_parallel_.shard(batches)
+
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        if self.data_parallel_ is not None:
+            step["loss"] = self.data_parallel_.mean(step["loss"])
+        return step
+
+    def infer(self, x, **fit_params):
+        parallel = self.data_parallel_
+        forward = self.forward_batch if parallel is None else parallel.forward
+        return forward(to_tensor(x, device=self.device), **fit_params)
+
+    def forward_batch(self, x, **fit_params):
+        """The module's output on one batch (what ``infer`` returns)."""
+        return self.module_(x, **fit_params)
 
 
 class MixedPrecisionNet(TrainingNet):
@@ -81,12 +122,8 @@ class MixedPrecisionNet(TrainingNet):
 
     def infer(self, x, **fit_params):
         with autocast_bf16(self.device, self.mixed_precision):
-            out = self.forward_batch(to_tensor(x, device=self.device), **fit_params)
+            out = super().infer(x, **fit_params)
         return _to_float32(out) if self.mixed_precision else out
-
-    def forward_batch(self, x, **fit_params):
-        """The module's output on one batch (what ``infer`` returns)."""
-        return self.module_(x, **fit_params)
 
 
 class AutoencoderNet(MixedPrecisionNet):
@@ -233,7 +270,17 @@ def batched_apply(module, X, fn, batch_size, device, dtype=torch.float32):
     -------
     Tensor or tuple of Tensor
         Outputs concatenated over batches, on ``device``.
+
+    Notes
+    -----
+    In a data-parallel fit (:mod:`skdeepcluster.distributed`), each process
+    applies ``fn`` to its share of the rows and all get the outputs of all rows.
     """
+    return distributed.map_rows(
+        lambda rows: _apply_in_batches(module, rows, fn, batch_size, device, dtype), X)
+
+
+def _apply_in_batches(module, X, fn, batch_size, device, dtype):
     was_training = module.training
     if was_training:
         module.eval()

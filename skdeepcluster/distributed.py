@@ -1,0 +1,328 @@
+"""Data-parallel fitting on ``torch.distributed``: detection, shards, gathers, DDP.
+
+A script that calls ``est.fit(X)`` and is launched by ``torchrun
+--nproc_per_node=N`` (one node or several) runs N processes with the same ``X``.
+DEC (and IDEC), DeepCluster and MultiTaskRNNClusterer then fit data-parallel:
+
+- the processes join the default process group (``torchrun``'s environment:
+  ``WORLD_SIZE``, ``RANK``, ``LOCAL_RANK``, ``MASTER_ADDR``; or a group the script
+  initialised itself), on ``cuda:LOCAL_RANK`` where the estimator's device is a GPU;
+- they agree on the random state of the main process (rank 0), so that they build
+  the same networks and draw the same batches;
+- each training batch of ``batch_size`` rows is split between them (each takes
+  ``batch_size // N`` rows of it) and ``DistributedDataParallel`` averages the
+  gradients: one step is the step of the whole batch, as in a single process;
+- every pass over the whole data (features for k-means, DEC's target distribution,
+  the final labels) runs on one share of the rows per process and is gathered, and
+  the result of each clustering (k-means, spectral) is the main process's;
+
+so that every process holds the same clustering at every step and ends with the
+same fitted estimator. Outside such a launch nothing here changes a fit.
+
+The estimators opt in (``_fit_scope(data_parallel=True)``); the training code asks
+:func:`current` for the context of the fit in progress.
+"""
+
+import atexit
+import contextvars
+import os
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+import torch
+from torch import distributed as dist
+from torch import nn
+
+__all__ = ["is_main_process", "world_size"]
+
+_CURRENT = contextvars.ContextVar("skdeepcluster_data_parallel", default=None)
+
+
+def _group_size():
+    """Processes of the default group, initialising it from ``torchrun``'s environment.
+
+    1 when this process runs alone: no ``torch.distributed``, no group and no
+    ``WORLD_SIZE`` above 1.
+    """
+    if not dist.is_available():
+        return 1
+    if not dist.is_initialized():
+        if int(os.environ.get("WORLD_SIZE", "1")) < 2:
+            return 1
+        # no backend named: gloo for CPU tensors, and NCCL for CUDA tensors where
+        # torch has it
+        dist.init_process_group()
+        atexit.register(_destroy_group)
+    return dist.get_world_size()
+
+
+def _destroy_group():
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def world_size():
+    """Number of processes that fit together.
+
+    Inside a script launched by ``torchrun`` this joins the default process group
+    (as a data-parallel ``fit`` does), so it can be called before the first fit.
+
+    Returns
+    -------
+    n_processes : int
+        The size of the default process group; 1 outside a distributed launch.
+    """
+    return _group_size()
+
+
+def is_main_process():
+    """Whether this process is the main one (rank 0), or runs alone.
+
+    :func:`skdeepcluster.save` writes only there; use it to print or store results
+    once.
+
+    Returns
+    -------
+    main : bool
+
+    Examples
+    --------
+    >>> from skdeepcluster.distributed import is_main_process
+    >>> is_main_process()  # not launched by torchrun
+    True
+    """
+    return _group_size() < 2 or dist.get_rank() == 0
+
+
+def current():
+    """The :class:`DataParallel` context of the fit in progress, or None."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def fit_scope(device, rng):
+    """The data-parallel context of one ``fit``: yields the ``(device, rng)`` to use.
+
+    Alone, they are ``device`` and ``rng`` unchanged and nothing else happens. In
+    a group, an index-less CUDA device becomes ``cuda:LOCAL_RANK`` (the current
+    device for the fit), ``rng`` becomes a copy of the main process's (rank 0
+    keeps its own object), and :func:`current` returns the context until the end
+    of the block.
+    """
+    if _group_size() < 2:
+        yield device, rng
+        return
+    device = _local_device(device)
+    on_gpu = torch.device(device).type == "cuda"
+    with torch.cuda.device(device) if on_gpu else nullcontext():
+        context = DataParallel(device)
+        rng = context.from_main_process(rng)
+        token = _CURRENT.set(context)
+        try:
+            yield device, rng
+        finally:
+            _CURRENT.reset(token)
+
+
+def _local_device(device):
+    dev = torch.device(device)
+    if dev.type != "cuda" or dev.index is not None:
+        return device
+    local = os.environ.get("LOCAL_RANK")
+    index = int(local) if local is not None else torch.cuda.current_device()
+    return f"cuda:{index}"
+
+
+class DataParallel:
+    """What the training phases of one data-parallel fit need from the process group.
+
+    Parameters
+    ----------
+    device : str
+        The device of this process's fit.
+    """
+
+    def __init__(self, device):
+        self.device = device
+        self.rank = dist.get_rank()
+        self.world_size = dist.get_world_size()
+
+    # ---- agreement -------------------------------------------------------------------
+    def from_main_process(self, value):
+        """The main process's ``value`` (any picklable object), on every process."""
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return value if self.rank == 0 else box[0]
+
+    def check_same_data(self, X):
+        """Refuse a fit whose processes got different training data.
+
+        Each process must pass the whole data set (the same ``X``); its share of
+        every batch is taken here. Compared: the shape and the sum of the values.
+        """
+        total = float(torch.as_tensor(X).double().sum())
+        seen = [None] * self.world_size
+        dist.all_gather_object(seen, (tuple(X.shape), total))
+        shapes = {shape for shape, _ in seen}
+        sums = np.array([s for _, s in seen])
+        if len(shapes) > 1 or not np.allclose(sums, sums[0], rtol=1e-6, atol=1e-6):
+            raise ValueError(
+                "In a data-parallel fit every process must pass the same X (the whole "
+                f"data; each process trains on its share of every batch): got shapes "
+                f"{[shape for shape, _ in seen]} and sums {sums.tolist()} on ranks "
+                f"0..{self.world_size - 1}.")
+
+    # ---- training --------------------------------------------------------------------
+    def wrap(self, net):
+        """The data-parallel training of a skorch net (:class:`TrainingParallel`)."""
+        return TrainingParallel(net, self)
+
+    # ---- passes over all rows --------------------------------------------------------
+    def _share(self, n):
+        """Rows ``[start, stop)`` of this process when ``n`` rows are split."""
+        per = -(-n // self.world_size)
+        start = min(self.rank * per, n)
+        return start, min(start + per, n)
+
+    def map_rows(self, func, X):
+        """``func(X)`` computed on one share of the rows per process, gathered in order.
+
+        Every process evaluates ``func`` on the same number of rows (``ceil(n / N)``;
+        the last shares are shifted back to stay inside ``X``), so that the outputs
+        can be gathered; each process then keeps, for each share, the rows it owns.
+        """
+        n = len(X)
+        per = -(-n // self.world_size)
+        starts = [min(r * per, n - per) for r in range(self.world_size)]
+        out = func(X[starts[self.rank]:starts[self.rank] + per])
+        parts = out if isinstance(out, tuple) else (out,)
+        gathered = []
+        for part in parts:
+            pieces = [torch.empty_like(part) for _ in range(self.world_size)]
+            dist.all_gather(pieces, part.contiguous())
+            owned = [p[r * per - s:][:max(0, min(per, n - r * per))]
+                     for r, (p, s) in enumerate(zip(pieces, starts))]
+            gathered.append(torch.cat(owned))
+        return tuple(gathered) if isinstance(out, tuple) else gathered[0]
+
+    def local_rows(self, X):
+        """The rows of ``X`` this process owns (possibly none)."""
+        start, stop = self._share(len(X))
+        return X[start:stop]
+
+    def merge_moments(self, n, mean, m2):
+        """Count, mean and sum of squared deviations over all processes' rows.
+
+        Each process passes those of its own rows (:meth:`local_rows`); all get the
+        same merged values (Chan et al.'s pairwise update, in rank order).
+        """
+        seen = [None] * self.world_size
+        local = (n, torch.as_tensor(mean).cpu(), torch.as_tensor(m2).cpu())
+        dist.all_gather_object(seen, local)
+        n, mean, m2 = 0, 0.0, 0.0
+        for n_b, mean_b, m2_b in seen:
+            if n_b == 0:
+                continue
+            delta = mean_b - mean
+            total = n + n_b
+            mean = mean + delta * (n_b / total)
+            m2 = m2 + m2_b + delta.pow(2) * (n * n_b / total)
+            n = total
+        device = torch.device(self.device)
+        as_device = (lambda t: t.to(device)) if torch.is_tensor(mean) else (lambda t: t)
+        return n, as_device(mean), as_device(m2)
+
+
+class TrainingParallel:
+    """One net's training in a data-parallel fit: DDP forward, batch shares, mean loss.
+
+    ``forward`` is ``DistributedDataParallel`` around the net's training forward
+    pass: the net's ``forward_batch(x)`` may call any methods of its module
+    (``encode``, ``decode``), so DDP wraps a module whose ``forward`` is that call,
+    and the gradients are averaged over the processes at every backward pass. The
+    graph is static (the parameters a step uses are those of the first step), which
+    lets a module hold parameters its training loss leaves out (DEC's decoder)
+    without a search for them at every step.
+
+    Parameters
+    ----------
+    net : skdeepcluster.training.TrainingNet
+        Initialised (its ``module_`` built).
+    context : DataParallel
+    """
+
+    def __init__(self, net, context):
+        device = torch.device(context.device)
+        self.context = context
+        self.forward = nn.parallel.DistributedDataParallel(
+            _ForwardBatch(net), device_ids=[device.index] if device.type == "cuda" else None,
+            static_graph=True)
+
+    def shard(self, batches):
+        """This process's part of each training batch of ``batches``."""
+        return _ShardedBatches(batches, self.context.rank, self.context.world_size)
+
+    def mean(self, value):
+        """Mean of a scalar tensor over the processes (a batch loss: the whole batch's)."""
+        value = value.detach().clone()
+        dist.all_reduce(value)
+        return value / self.context.world_size
+
+    def finish(self):
+        """Give every process the main process's buffers (batch-norm running statistics).
+
+        DDP copies them from the main process before each forward pass; the last
+        training step then updates each process's copy with its own rows.
+        """
+        for buffer in self.forward.module.buffers():
+            dist.broadcast(buffer, src=0)
+
+
+class _ForwardBatch(nn.Module):
+    """A skorch net's training forward pass (``net.forward_batch``) as a module."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.module = net.module_
+        self._forward_batch = net.forward_batch
+
+    def forward(self, x, **fit_params):
+        return self._forward_batch(x, **fit_params)
+
+
+class _ShardedBatches:
+    """Each batch of ``batches`` cut in ``world_size`` equal parts; this process's part.
+
+    Equal parts make DDP's average of the per-process mean losses the mean over
+    the batch; the at most ``world_size - 1`` rows left over are not used. A batch
+    that gives a process fewer than two rows is skipped (batch norm needs two), by
+    every process alike.
+    """
+
+    def __init__(self, batches, rank, world_size):
+        self.batches = batches
+        self.rank = rank
+        self.world_size = world_size
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):
+        for X, y in self.batches:
+            per = len(X) // self.world_size
+            if per < 2:
+                continue
+            rows = slice(self.rank * per, (self.rank + 1) * per)
+            yield X[rows], (None if y is None else y[rows])
+
+
+def map_rows(func, X):
+    """``func(X)``; in a data-parallel fit, computed on shares of the rows and gathered."""
+    context = current()
+    return func(X) if context is None else context.map_rows(func, X)
+
+
+def from_main_process(value):
+    """``value``; in a data-parallel fit, the main process's ``value`` on every process."""
+    context = current()
+    return value if context is None else context.from_main_process(value)
