@@ -1,7 +1,8 @@
 """Image files as torch Datasets: a folder, a list of paths, a folder of video frames.
 
-Decoding and transforms come from torchvision (the ``images`` extra), imported when
-a dataset is built, so that the package works without it. Every item is
+Files are decoded by Pillow and transformed by torchvision's transforms v2 (the
+``images`` extra), imported when a dataset is built, so that the package works
+without them. Every item is
 ``(image, target)``: a float32 tensor of shape ``(channels, height, width)`` and an
 int (the class or video index, -1 when there is none), the layout of torchvision's
 ``ImageFolder``; the estimators read the image and ignore the target.
@@ -11,6 +12,7 @@ import copy
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -19,14 +21,19 @@ __all__ = ["ImageFiles", "ImageFolder", "VideoFrames", "deepcluster_transforms"]
 
 
 def _torchvision():
+    """torchvision's transforms v2 and Pillow's ``Image``, or an ImportError naming the extra."""
     try:
-        import torchvision  # noqa: F401
+        from PIL import Image
         from torchvision.transforms import v2
     except ImportError as exc:
         raise ImportError(
-            "Reading image files needs torchvision: pip install skdeepcluster[images]"
-        ) from exc
-    return torchvision, v2
+            "Reading image files needs torchvision and Pillow: "
+            "pip install skdeepcluster[images]") from exc
+    return Image, v2
+
+
+# Pillow modes of grey-level images (with or without alpha)
+_GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "F")
 
 
 def _image_files(folder):
@@ -116,7 +123,7 @@ class ImageFiles(torch.utils.data.Dataset):
 
     def __init__(self, paths, *, channels=None, image_size=None, transform=None,
                  train_transform=None, targets=None, num_workers=0):
-        torchvision, v2 = _torchvision()
+        _, v2 = _torchvision()
         self.paths = [os.fspath(p) for p in paths]
         if not self.paths:
             raise ValueError("No image files given: the list of paths is empty.")
@@ -127,12 +134,8 @@ class ImageFiles(torch.utils.data.Dataset):
         self.targets = [-1] * len(self.paths) if targets is None else [int(t) for t in targets]
         self.num_workers = num_workers
         if channels is None:
-            channels = self._decode(self.paths[0], torchvision.io.ImageReadMode.UNCHANGED
-                                    ).shape[0]
-            channels = 1 if channels in (1, 2) else 3  # grey (+ alpha) or colour (+ alpha)
+            channels = 1 if self._decode(self.paths[0], None) in _GREY_MODES else 3
         self.channels = channels
-        self._mode = (torchvision.io.ImageReadMode.GRAY if channels == 1
-                      else torchvision.io.ImageReadMode.RGB)
         # without a resize, every image must have the size of the first one
         self._check_size = transform is None and image_size is None
         if transform is None:
@@ -162,16 +165,22 @@ class ImageFiles(torch.utils.data.Dataset):
         return view
 
     @staticmethod
-    def _decode(path, mode):
-        torchvision, _ = _torchvision()
+    def _decode(path, channels):
+        """The image as a uint8 tensor ``(channels, height, width)`` (None: its mode)."""
+        Image, _ = _torchvision()
         try:
-            return torchvision.io.decode_image(path, mode=mode)
-        except Exception as exc:  # torchvision raises RuntimeError with the codec's words
+            with Image.open(path) as image:
+                if channels is None:
+                    return image.mode
+                pixels = np.array(image.convert("L" if channels == 1 else "RGB"))
+        except Exception as exc:  # Pillow's errors name the codec's problem
             raise ValueError(f"Cannot read the image file {path!r}: {exc}") from exc
+        pixels = torch.from_numpy(pixels)
+        return pixels[None] if pixels.ndim == 2 else pixels.permute(2, 0, 1)
 
     def _load(self, index, transform):
         path = self.paths[index]
-        image = self._decode(path, self._mode)
+        image = self._decode(path, self.channels)
         if index and self._check_size and tuple(image.shape[1:]) != self._first_size:
             raise ValueError(
                 f"The image {path!r} is {image.shape[2]}x{image.shape[1]} pixels, but "
@@ -211,6 +220,7 @@ class ImageFolder(ImageFiles):
     """
 
     def __init__(self, root, **kwargs):
+        _torchvision()
         _check_folder(root)
         self.root = os.fspath(root)
         paths, targets, self.classes = _image_files(root), None, []
@@ -256,6 +266,7 @@ class VideoFrames(ImageFiles):
     """
 
     def __init__(self, root, *, frame_step=1, **kwargs):
+        _torchvision()
         _check_folder(root)
         if not isinstance(frame_step, int) or isinstance(frame_step, bool) or frame_step < 1:
             raise ValueError(f"frame_step={frame_step!r} must be a positive int.")

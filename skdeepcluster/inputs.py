@@ -39,6 +39,7 @@ import math
 import mmap
 import os
 import warnings
+import zlib
 from numbers import Integral
 
 import numpy as np
@@ -503,6 +504,8 @@ class StreamedData(Dataset):
         shuffle : bool, default=False
             A new order drawn from ``generator`` (as ``torch.randperm``).
         generator : torch.Generator, default=None
+            Draws the order; its state (read, not advanced) seeds the workers'
+            random transforms.
         batch_sampler : iterable of sequences of int, default=None
             The indices of each batch, instead of ``batch_size`` and ``shuffle``.
         train : bool, default=False
@@ -514,12 +517,16 @@ class StreamedData(Dataset):
             batch_sampler = order.split(batch_size)
         batch_sampler = [b.tolist() if torch.is_tensor(b) else list(b) for b in batch_sampler]
         data = self._replace(train=train) if train != self.train else self
+        # The loader draws its workers' seeds from this generator, never from torch's
+        # global one (which the augmentation of the network draws from): data read
+        # in batches then trains as the same array would, with or without workers.
+        seeds = torch.Generator()
+        if generator is not None:
+            seeds.manual_seed(zlib.crc32(generator.get_state().numpy().tobytes()))
         return DataLoader(
             data, batch_sampler=batch_sampler, collate_fn=_collated,
             num_workers=self.num_workers, pin_memory=torch.device(self.device).type == "cuda",
-            # without workers the loader's seed draw is not used: keep it off torch's
-            # global generator, so that a stream trains as the same array would
-            generator=torch.Generator() if self.num_workers == 0 else None)
+            generator=seeds)
 
     def batches(self, batch_size):
         """The rows in order, ``batch_size`` at a time (tensors on the CPU)."""
@@ -600,6 +607,14 @@ def first_rows(X, n):
     return X.read(range(min(n, len(X)))) if isinstance(X, StreamedData) else X[:n]
 
 
+def _free_memory():
+    """Bytes of memory free now (POSIX; unbounded where the system cannot say)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return math.inf
+
+
 def read_whole(X, what):
     """The data of a stream as one array, for estimators that need it all at once.
 
@@ -608,7 +623,7 @@ def read_whole(X, what):
     """
     X = streamed(X)
     nbytes = len(X) * X.n_features * 4
-    free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    free = _free_memory()
     if nbytes > free / 2:
         raise MemoryError(
             f"{what} holds all of its training data in memory: {len(X)} samples of "

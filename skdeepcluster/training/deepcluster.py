@@ -130,7 +130,7 @@ class UniformClusterIterator:
     def __iter__(self):
         if hasattr(self.dataset, "loader"):  # StreamedData: read batch by batch
             yield from self.dataset.loader(self.batch_size, batch_sampler=self._batches(),
-                                           train=True)
+                                           generator=self.generator, train=True)
             return
         X, y = self.dataset.X, self.dataset.y
         for rows in self._batches():
