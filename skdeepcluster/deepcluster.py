@@ -287,7 +287,10 @@ class DeepCluster(BaseDeepClusterer):
         X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
             Training data: feature rows, or images when ``input_shape`` is set. Its
             overall scale does not matter (see ``input_rms``); features on very
-            different scales should be standardised first.
+            different scales should be standardised first. Data that need not fit
+            in memory (a folder or list of image files, video frames, a torch
+            ``Dataset``, a numpy memmap) is read in batches (see
+            :ref:`large_datasets`).
         y : Ignored
             Not used, present for API consistency by convention.
 

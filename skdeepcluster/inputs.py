@@ -23,11 +23,11 @@ the warning on degenerate data).
 
 Data that need not fit in memory (:func:`is_streamed`: a torch ``Dataset``, a numpy
 memmap or h5py/zarr array, a folder of images, a list of image paths) is not
-validated as one array: :func:`check_rows` and :func:`check_images` return it as
-:class:`StreamedData`, which every pass (training, features, inference) reads a
-batch at a time through a ``DataLoader``. The estimators that hold all their data
-at once (:func:`check_windows`, :func:`check_views`) read it whole with
-:func:`read_whole`, refused when it does not fit in memory.
+validated as one array: :func:`check_rows`, :func:`check_images` and
+:func:`check_windows` return it as :class:`StreamedData`, which every pass
+(training, features, inference) reads a batch at a time through a ``DataLoader``.
+The estimators that hold all their data at once (:func:`check_views`) read it whole
+with :func:`read_whole`, refused when it does not fit in memory.
 
 To add an input type, convert it in :func:`_as_array` (the first step of the
 checks that need one array) or :func:`streamed`, or add a ``check_*`` function
@@ -188,6 +188,28 @@ def _check_window_layout(estimator, shape):
                          f"{estimator.n_timesteps_} timesteps.")
 
 
+def _check_streamed_windows(estimator, X, reset):
+    """:func:`check_windows` for data read in batches: rows shaped ``(timesteps, channels)``."""
+    X = streamed(X)
+    if len(X) == 0:
+        raise ValueError("X has 0 samples; at least 1 is required.")
+    if len(X.sample_shape) not in (1, 2):
+        raise ValueError(f"Windows are samples of shape (n_timesteps,) or (n_timesteps, "
+                         f"n_channels); got samples of shape {X.sample_shape}.")
+    layout = (len(X), X.sample_shape[0], X.sample_shape[1] if len(X.sample_shape) == 2 else 1)
+    if 0 in layout[1:]:
+        raise ValueError(f"X has {layout[1]} timesteps and {layout[2]} channels; windows "
+                         "need at least one of each.")
+    _check_feature_names(estimator, None, reset=reset)
+    if reset:
+        check_n_samples(len(X), estimator.n_clusters)
+        estimator.n_features_in_ = layout[1]  # as validate_data counts a 3-D array
+        estimator.n_timesteps_, estimator.n_channels_ = layout[1:]
+    else:
+        _check_window_layout(estimator, layout)
+    return X.reshaped(layout[1:])
+
+
 def check_windows(estimator, X, *, reset):
     """Validate windows of a multichannel series.
 
@@ -201,7 +223,8 @@ def check_windows(estimator, X, *, reset):
     X : ndarray of shape (n_samples, n_timesteps, n_channels)
     """
     _start(estimator, reset)
-    X = _as_array(X, estimator)
+    if is_streamed(X):
+        return _check_streamed_windows(estimator, X, reset)
     shape = getattr(X, "shape", None)
     if not reset and shape is not None and len(shape) == 3:
         _check_window_layout(estimator, shape)
@@ -390,9 +413,11 @@ def _collated(batch):
 
 
 class StreamedData(Dataset):
-    """Samples read a batch at a time, as flat float32 rows: what estimators train on.
+    """Samples read a batch at a time, as float32 rows: what estimators train on.
 
-    Built by :func:`streamed`; item ``i`` is ``(row, i)`` (the index is what the
+    Built by :func:`streamed`. Rows are flat (``n_features`` values), or of the
+    shape given by :meth:`reshaped`, then go through the functions added by
+    :meth:`map`. Item ``i`` is ``(row, i)`` (the index is what the
     clustering losses look targets up by). Rows are never held all at once: every
     pass over the data goes through :meth:`loader`, a ``DataLoader`` (with the
     source's ``num_workers`` attribute, pinned memory on a GPU).
@@ -429,16 +454,22 @@ class StreamedData(Dataset):
                 raise TypeError(f"A torch Dataset passed as X needs a length (__len__); "
                                 f"{type(source).__name__} has none.") from exc
             self.sample_shape = (tuple(getattr(source, "sample_shape", ()))
-                                 or tuple(self._item(0).shape)) if self.n_samples else ()
+                                 or tuple(self._sample(source, 0).shape)) if self.n_samples else ()
         self.n_features = math.prod(self.sample_shape)
         self.num_workers = int(getattr(source, "num_workers", 0) or 0)
+        # rows are read in read_shape, then go through the maps, out in row_shape
+        self.read_shape = self.row_shape = (self.n_features,)
+        self.maps = ()
 
     # array-like interface used by the estimators
     @property
     def shape(self):
-        return (self.n_samples, self.n_features)
+        """``(n_samples, *row_shape)``: the shape of the array these batches make up."""
+        return (self.n_samples, *self.row_shape)
 
-    ndim = 2
+    @property
+    def ndim(self):
+        return 1 + len(self.row_shape)
 
     def __len__(self):
         return self.n_samples
@@ -450,17 +481,35 @@ class StreamedData(Dataset):
         """The same data, batches sent to ``device``."""
         return self._replace(device=device)
 
+    def reshaped(self, row_shape):
+        """The same data, each row read in shape ``row_shape`` (before any map)."""
+        if self.maps:
+            raise ValueError("reshaped() comes before map().")
+        return self._replace(read_shape=tuple(row_shape), row_shape=tuple(row_shape))
+
+    def map(self, fn, row_shape=None):
+        """The data with ``fn`` applied to every batch as it is read.
+
+        ``fn`` takes and returns a numpy array of shape ``(n, *row_shape)``: the
+        current row shape in, ``row_shape`` (default: unchanged) out. This is how an
+        estimator applies a fitted, row-wise preprocessing to data it cannot hold.
+        """
+        return self._replace(maps=self.maps + (fn,),
+                             row_shape=self.row_shape if row_shape is None else tuple(row_shape))
+
     def _replace(self, **changes):
         new = copy.copy(self)
         new.__dict__.update(changes)
         return new
 
     # reading
-    def _item(self, i):
-        item = self.source[i]
+    @staticmethod
+    def _sample(source, i):
+        """Item ``i`` of a Dataset as a tensor: the item, or the first of a pair."""
+        item = source[i]
         if isinstance(item, (tuple, list)):
             item = item[0]
-        return torch.as_tensor(np.asarray(item) if not torch.is_tensor(item) else item)
+        return item if torch.is_tensor(item) else torch.as_tensor(np.asarray(item))
 
     def __getitem__(self, i):
         return self.read([i])[0], i
@@ -469,7 +518,7 @@ class StreamedData(Dataset):
         return self.read(indices), torch.as_tensor(indices)
 
     def read(self, indices):
-        """Rows ``indices`` as one float32 tensor of shape ``(len(indices), n_features)``."""
+        """Rows ``indices`` as one float32 tensor of shape ``(len(indices), *row_shape)``."""
         if self._is_array:
             rows = torch.as_tensor(_read_rows(self.source, np.asarray(indices)))
         else:
@@ -477,9 +526,7 @@ class StreamedData(Dataset):
                 self.train and hasattr(self.source, "training_view")) else self.source
             items = []
             for i in indices:
-                item = source[i]
-                x = item[0] if isinstance(item, (tuple, list)) else item
-                x = torch.as_tensor(x if torch.is_tensor(x) else np.asarray(x))
+                x = self._sample(source, i)
                 if tuple(x.shape) != self.sample_shape:
                     raise ValueError(f"Sample {i} of the dataset has shape {tuple(x.shape)}, "
                                      f"sample 0 has {self.sample_shape}: all samples need one "
@@ -492,7 +539,13 @@ class StreamedData(Dataset):
             raise ValueError(
                 f"X has NaN, infinity or values beyond float32's range in sample(s) "
                 f"{bad[:5].tolist()}.")
-        return rows if self.scale == 1.0 else rows * self.scale
+        rows = rows if self.scale == 1.0 else rows * self.scale
+        if not self.maps:
+            return rows.reshape(len(indices), *self.row_shape)
+        out = rows.numpy().reshape(len(indices), *self.read_shape)
+        for fn in self.maps:
+            out = fn(out)
+        return torch.as_tensor(np.ascontiguousarray(out, dtype=np.float32))
 
     def loader(self, batch_size, *, shuffle=False, generator=None, batch_sampler=None,
                train=False):
@@ -588,6 +641,8 @@ def _check_streamed(estimator, X, reset):
     """Layout checks of :func:`check_rows` for data read in batches."""
     X = streamed(X)
     _check_feature_names(estimator, None, reset=reset)
+    if len(X) == 0:
+        raise ValueError("X has 0 samples; at least 1 is required.")
     if X.n_features == 0:
         raise ValueError(f"X has samples of shape {X.sample_shape}: 0 features.")
     if reset:
@@ -597,8 +652,6 @@ def _check_streamed(estimator, X, reset):
         raise ValueError(
             f"X has {X.n_features} features, but {type(estimator).__name__} is expecting "
             f"{estimator.n_features_in_} features as input.")
-    if len(X) == 0:
-        raise ValueError("X has 0 samples; at least 1 is required.")
     return X
 
 

@@ -255,3 +255,20 @@ def test_images_need_the_images_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)  # as if Pillow were not installed
     with pytest.raises(ImportError, match=r"skdeepcluster\[images\]"):
         ImageFolder(tmp_path)
+
+
+def test_rnn_on_a_memmap_of_windows(tmp_path):
+    from skdeepcluster import MultiTaskRNNClusterer
+    from skdeepcluster.datasets import make_sensor_windows
+
+    X, _ = make_sensor_windows(80, n_timesteps=96, n_channels=3, random_state=0)
+    np.save(tmp_path / "windows.npy", X.astype(np.float32))
+    mm = np.load(tmp_path / "windows.npy", mmap_mode="r")
+    kw = dict(n_clusters=4, pretrain_epochs=2, max_iter=10, hidden_size=8, random_state=0)
+    expected = MultiTaskRNNClusterer(**kw).fit(X.astype(np.float32))
+    rnn = MultiTaskRNNClusterer(**kw).fit(mm)
+    assert rnn.time_stride_ > 1  # windows averaged in blocks as they are read
+    np.testing.assert_array_equal(rnn.labels_, expected.labels_)
+    np.testing.assert_array_equal(rnn.predict(mm), expected.predict(X))
+    with pytest.raises(ValueError, match="timesteps"):
+        rnn.predict(torch.utils.data.TensorDataset(torch.zeros(5, 50, 3)))

@@ -50,8 +50,10 @@ def recalibrate_embedding_norm(autoencoder, X, batch_size):
     handle = norm.register_forward_pre_hook(accumulate)
     try:
         autoencoder.eval()
-        for start in range(0, len(X), batch_size):
-            autoencoder.encode(X[start : start + batch_size].to(norm.running_mean.dtype))
+        batches = (X.batches(batch_size) if hasattr(X, "batches")  # data read in batches
+                   else (X[start : start + batch_size] for start in range(0, len(X), batch_size)))
+        for x in batches:
+            autoencoder.encode(x.to(norm.running_mean.device, norm.running_mean.dtype))
     finally:
         handle.remove()
         for module, training in modes.items():
