@@ -272,3 +272,42 @@ def test_rnn_on_a_memmap_of_windows(tmp_path):
     np.testing.assert_array_equal(rnn.predict(mm), expected.predict(X))
     with pytest.raises(ValueError, match="timesteps"):
         rnn.predict(torch.utils.data.TensorDataset(torch.zeros(5, 50, 3)))
+
+
+def test_package_works_without_the_images_extra(tmp_path):
+    import subprocess
+
+    code = (
+        "import sys; sys.modules['torchvision'] = sys.modules['PIL'] = None\n"
+        "import numpy as np, skdeepcluster.datasets\n"
+        "from skdeepcluster import DEC\n"
+        "X = np.random.RandomState(0).rand(40, 5)\n"
+        "print(DEC(n_clusters=2, hidden_dims=(8,), embedding_dim=2, pretrain_epochs=1,\n"
+        "          max_iter=5, random_state=0).fit(X).labels_.shape)\n"
+        f"skdeepcluster.datasets.ImageFolder({str(tmp_path)!r})\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "(40,)" in out.stdout
+    assert "pip install skdeepcluster[images]" in out.stderr
+
+
+def test_kmeans_distances_in_blocks(monkeypatch):
+    from skdeepcluster import cluster_init
+
+    X = torch.as_tensor(np.random.RandomState(0).normal(size=(500, 3)), dtype=torch.float32)
+    whole = cluster_init.torch_kmeans(X, 5, n_init=2, random_state=np.random.RandomState(0))
+    monkeypatch.setattr(cluster_init, "_BLOCK_PAIRS", 64)  # blocks of 12 rows
+    blocks = cluster_init.torch_kmeans(X, 5, n_init=2, random_state=np.random.RandomState(0))
+    torch.testing.assert_close(blocks[0], whole[0])
+    assert torch.equal(blocks[1], whole[1])
+
+
+@pytest.mark.parametrize("backbone", ["alexnet", "vgg16"])
+def test_imagenet_backbones(backbone):
+    from skdeepcluster.nn import VGG16Backbone
+
+    net = (AlexNetBackbone(feature_dim=16, hidden_dim=32) if backbone == "alexnet"
+           else VGG16Backbone(feature_dim=16, hidden_dim=32, sobel=True))
+    net.eval()
+    with torch.no_grad():
+        assert net(torch.rand(2, 3, 64, 64)).shape == (2, 16)
+    assert net.convs[0].in_channels == 2  # Sobel gradients in
