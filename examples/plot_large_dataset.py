@@ -52,9 +52,10 @@ print(f"NMI {normalized_mutual_info_score(truth, dc.labels_):.3f}, "
       f"ACC {cluster_accuracy(truth, dc.labels_):.3f}")
 
 # %%
-# New files are predicted the same way: a list of paths, read in batches.
-new_files = images.paths[:5]
-print("predicted clusters of 5 files:", dc.predict(new_files))
+# Files are predicted the same way: a list of paths, read in batches. Here the
+# first file of each digit's folder.
+first = [truth.tolist().index(digit) for digit in range(10)]
+print("clusters of digits 0-9:", dc.predict([images.paths[i] for i in first]))
 
 # %%
 # A few images of each cluster

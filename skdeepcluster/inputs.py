@@ -589,35 +589,47 @@ class StreamedData(Dataset):
 
 def _read_rows(X, idx):
     """Rows ``idx`` of an array-like, read in increasing order (as h5py needs)."""
+    if _readable_file(X):
+        return _file_rows(X, idx)
     if len(idx) and (np.diff(idx) == 1).all():  # a slice: one contiguous read
-        rows = np.array(X[int(idx[0]):int(idx[-1]) + 1])
-    else:
-        order = np.argsort(idx)
-        rows = np.empty((len(idx), *X.shape[1:]), dtype=X.dtype)
-        rows[order] = X[idx[order]]
-    if isinstance(X, np.memmap) and len(idx):
-        _release_pages(X, int(idx.min()), int(idx.max()) + 1)
+        return np.array(X[int(idx[0]):int(idx[-1]) + 1])
+    order = np.argsort(idx)
+    rows = np.empty((len(idx), *X.shape[1:]), dtype=X.dtype)
+    rows[order] = X[idx[order]]
     return rows
 
 
-def _release_pages(X, start, stop):
-    """Unmap the pages of rows ``start:stop`` of a read-only or shared memmap.
+def _readable_file(X):
+    """Whether ``X`` is a whole memmap (not a view of one) of C-ordered rows of a file.
 
-    Pages of a file mapping that were read stay in the process's resident memory
-    until the kernel needs them back, so one pass over a memmap larger than RAM
-    would show as that much resident memory; dropping them after each batch keeps
-    it at one batch. (Not done for copy-on-write memmaps, whose changed pages would
-    be lost.)
+    Such a memmap is read from its file rather than through the mapping: pages of a
+    file mapping that were read stay in the process's resident memory (whole huge
+    pages, where the kernel maps file pages in 2 MiB blocks), so random rows of a
+    large memmap would soon show as gigabytes of resident memory.
     """
-    mm = getattr(X, "_mmap", None)
-    if mm is None or X.mode not in ("r", "r+", "readonly", "readwrite") \
-            or not X.flags.c_contiguous or not hasattr(mm, "madvise"):
-        return
-    base = np.frombuffer(mm, np.uint8).ctypes.data
-    first = X.ctypes.data + start * X.strides[0] - base
-    last = X.ctypes.data + stop * X.strides[0] - base
-    first -= first % mmap.PAGESIZE
-    mm.madvise(mmap.MADV_DONTNEED, first, last - first)
+    return (isinstance(X, np.memmap) and isinstance(X.base, mmap.mmap)
+            and X.filename is not None and X.flags.c_contiguous)
+
+
+def _file_rows(X, idx):
+    """Rows ``idx`` of a whole memmap, one ``os.pread`` per run of consecutive rows."""
+    row_bytes = X.strides[0] if X.ndim > 1 else X.itemsize
+    rows = np.empty((len(idx), *X.shape[1:]), dtype=X.dtype)
+    flat = rows.reshape(len(idx), -1).view(np.uint8)
+    order = np.argsort(idx, kind="stable")
+    ordered = idx[order]
+    # runs of consecutive rows: [start, stop) positions in the sorted indices
+    breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+    starts, stops = np.r_[0, breaks], np.r_[breaks, len(idx)]
+    with open(X.filename, "rb", buffering=0) as f:
+        for a, b in zip(starts.tolist(), stops.tolist()):
+            n_bytes = (b - a) * row_bytes
+            data = os.pread(f.fileno(), n_bytes, X.offset + int(ordered[a]) * row_bytes)
+            if len(data) != n_bytes:
+                raise ValueError(f"The file {X.filename!r} of the memmap is shorter than "
+                                 f"its shape {X.shape} says.")
+            flat[order[a:b]] = np.frombuffer(data, np.uint8).reshape(b - a, row_bytes)
+    return rows
 
 
 def streamed(X):
