@@ -337,7 +337,7 @@ class DeepCluster(BaseDeepClusterer):
                 f"{n_pseudo}) clusters: after whitening and L2 normalisation every sample "
                 "is +1 or -1, two points at most. Use pca_dim >= 2.")
 
-    def _build_backbone(self, X, device):
+    def _build_backbone(self, X, device="cpu"):
         """The backbone and the size of its features (probed on two rows)."""
         shape = inputs.image_shape(self.input_shape)
         if self.backbone is not None:
