@@ -407,6 +407,23 @@ def is_streamed(X):
             or type(X).__module__.split(".")[0] in _DISK_ARRAY_MODULES)
 
 
+class _Batches:
+    """The indices of each batch, as lists made when the batch is read.
+
+    Lists of Python ints for all samples at once would take 36 bytes per sample.
+    """
+
+    def __init__(self, order, batch_size):
+        self.order, self.batch_size = order, batch_size
+
+    def __len__(self):
+        return math.ceil(len(self.order) / self.batch_size)
+
+    def __iter__(self):
+        for start in range(0, len(self.order), self.batch_size):
+            yield self.order[start:start + self.batch_size].tolist()
+
+
 def _collated(batch):
     # StreamedData.__getitems__ returns the batch already stacked
     return batch
@@ -567,8 +584,9 @@ class StreamedData(Dataset):
         if batch_sampler is None:
             n = self.n_samples
             order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
-            batch_sampler = order.split(batch_size)
-        batch_sampler = [b.tolist() if torch.is_tensor(b) else list(b) for b in batch_sampler]
+            batch_sampler = _Batches(order, batch_size)
+        else:
+            batch_sampler = [b.tolist() if torch.is_tensor(b) else list(b) for b in batch_sampler]
         data = self._replace(train=train) if train != self.train else self
         # The loader draws its workers' seeds from this generator, never from torch's
         # global one (which the augmentation of the network draws from): data read
@@ -712,7 +730,7 @@ def input_scale(X, target_rms):
     if target_rms is None:
         return 1.0
     if isinstance(X, StreamedData):  # one pass, batch by batch
-        total = sum(float(rows.double().square().sum()) for rows in X.batches(4096))
+        total = sum(float(rows.double().square().sum()) for rows in X.batches(1024))
         rms = math.sqrt(total / (len(X) * X.n_features))
         return target_rms / rms if 0 < rms < math.inf else 1.0
     with np.errstate(over="ignore", under="ignore"):  # out of range: handled below
