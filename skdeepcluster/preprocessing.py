@@ -124,7 +124,8 @@ def _streamed_channel_scaling(X, method):
             total = total + rows.sum(axis=(0, 1))
             squares = squares + np.square(rows).sum(axis=(0, 1))
         elif method == "minmax":
-            low, high = np.minimum(low, rows.min(axis=(0, 1))), np.maximum(high, rows.max(axis=(0, 1)))
+            low = np.minimum(low, rows.min(axis=(0, 1)))
+            high = np.maximum(high, rows.max(axis=(0, 1)))
         else:
             break
     if method == "standard":
