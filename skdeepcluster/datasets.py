@@ -1,10 +1,17 @@
-"""Loaders for real data that is available offline, and synthetic generators."""
+"""Loaders for real data that is available offline, synthetic generators, image files.
+
+The image datasets (:class:`ImageFolder`, :class:`ImageFiles`, :class:`VideoFrames`)
+read files in batches while an estimator trains; they need torchvision
+(``pip install skdeepcluster[images]``).
+"""
 
 import gzip
 import os
 
 import numpy as np
 from sklearn.utils import check_random_state
+
+from ._images import ImageFiles, ImageFolder, VideoFrames, deepcluster_transforms  # noqa: F401
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 

@@ -276,9 +276,12 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), Dataset, memmap or image folder
             Training data. Its overall scale does not matter (see ``input_rms``);
-            features on very different scales should be standardised first.
+            features on very different scales should be standardised first. Data
+            that need not fit in memory (a torch ``Dataset``, a numpy memmap, a
+            folder or list of image files) is read in batches, each sample as one
+            flat row (see :ref:`large_datasets`).
         y : Ignored
             Not used, present for API consistency by convention.
 

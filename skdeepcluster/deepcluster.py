@@ -287,7 +287,10 @@ class DeepCluster(BaseDeepClusterer):
         X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape``)
             Training data: feature rows, or images when ``input_shape`` is set. Its
             overall scale does not matter (see ``input_rms``); features on very
-            different scales should be standardised first.
+            different scales should be standardised first. Data that need not fit
+            in memory (a folder or list of image files, video frames, a torch
+            ``Dataset``, a numpy memmap) is read in batches (see
+            :ref:`large_datasets`).
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -305,7 +308,7 @@ class DeepCluster(BaseDeepClusterer):
         X = X if scale == 1.0 else X * scale
         with self._fit_scope(data_parallel=True) as (rng, seed, device):
             X_t = inputs.training_tensor(X, device)
-            backbone, feature_dim = self._build_backbone(X_t)
+            backbone, feature_dim = self._build_backbone(X_t, device)
             pca_dim = self._pca_dim(feature_dim, X.shape[0])
             model = DeepClusterModel(backbone, feature_dim, n_pseudo,
                                      input_shape=inputs.image_shape(self.input_shape))
@@ -334,7 +337,7 @@ class DeepCluster(BaseDeepClusterer):
                 f"{n_pseudo}) clusters: after whitening and L2 normalisation every sample "
                 "is +1 or -1, two points at most. Use pca_dim >= 2.")
 
-    def _build_backbone(self, X):
+    def _build_backbone(self, X, device="cpu"):
         """The backbone and the size of its features (probed on two rows)."""
         shape = inputs.image_shape(self.input_shape)
         if self.backbone is not None:
@@ -344,8 +347,9 @@ class DeepCluster(BaseDeepClusterer):
                                     self.feature_dim, sobel=self.sobel, augment=self.augment)
         else:
             backbone = MLPBackbone(X.shape[1], tuple(self.hidden_dims), self.feature_dim)
-        backbone = backbone.to(X.device)
-        probe = X[:2] if shape is None else X[:2].reshape(-1, *shape)
+        backbone = backbone.to(device)
+        probe = inputs.first_rows(X, 2).to(device)
+        probe = probe if shape is None else probe.reshape(-1, *shape)
         backbone.eval()
         with torch.no_grad():
             out = backbone(probe)

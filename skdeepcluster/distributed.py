@@ -159,7 +159,14 @@ class DataParallel:
 
         Each process must pass the whole data set (the same ``X``); its share of
         every batch is taken here. Compared: the shape and the sum of the values.
+        Data read in batches (a torch Dataset, a memmap, image files) is refused:
+        its batches are not split between processes.
         """
+        if not isinstance(X, (np.ndarray, torch.Tensor)):
+            raise ValueError(
+                "A data-parallel fit (torchrun) trains on an in-memory array; got data "
+                f"read in batches ({type(X).__name__}: a torch Dataset, memmap or image "
+                "files). Fit it in a single process, or load it into an array.")
         total = float(torch.as_tensor(X).double().sum())
         seen = [None] * self.world_size
         dist.all_gather_object(seen, (tuple(X.shape), total))

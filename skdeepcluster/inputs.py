@@ -21,25 +21,49 @@ device, with a clear ``MemoryError`` when it does not fit and a ``ValueError`` w
 its values overflow float32. :func:`n_distinct_rows` counts distinct samples (for
 the warning on degenerate data).
 
-To add an input type, convert it in :func:`_as_array` (the first step of every
-function here) or add a ``check_*`` function beside these and call it from the
-estimators that accept it.
+Data that need not fit in memory (:func:`is_streamed`: a torch ``Dataset``, a numpy
+memmap or h5py/zarr array, a folder of images, a list of image paths) is not
+validated as one array: :func:`check_rows`, :func:`check_images` and
+:func:`check_windows` return it as :class:`StreamedData`, which every pass
+(training, features, inference) reads a batch at a time through a ``DataLoader``.
+The estimators that hold all their data at once (:func:`check_views`) read it whole
+with :func:`read_whole`, refused when it does not fit in memory.
+
+To add an input type, convert it in :func:`_as_array` (the first step of the
+checks that need one array) or :func:`streamed`, or add a ``check_*`` function
+beside these and call it from the estimators that accept it.
 """
 
+import copy
 import math
+import mmap
+import os
 import warnings
+import zlib
 from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.utils import check_array
-from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _get_feature_names,
+    check_is_fitted,
+    validate_data,
+)
+from torch.utils.data import DataLoader, Dataset
 
 FLOAT_DTYPES = [np.float64, np.float32]
 
 
-def _as_array(X):
-    """The first step of every check: what an input type needs before validation."""
+def _as_array(X, estimator=None):
+    """The first step of the checks of estimators that hold all their data at once.
+
+    Data read in batches (:func:`is_streamed`) is read whole into one array, when it
+    fits in memory (:func:`read_whole`).
+    """
+    if is_streamed(X):
+        return read_whole(X, type(estimator).__name__)
     return X
 
 
@@ -54,8 +78,16 @@ def n_distinct_rows(X, at_most):
 
     Counting stops at ``at_most``: data with that many distinct rows among its first
     few (the usual case) costs almost nothing; data with fewer distinct rows costs
-    one pass over ``X`` per distinct row.
+    one pass over ``X`` per distinct row. Data read in batches is read until
+    ``at_most`` distinct samples have been seen.
     """
+    if isinstance(X, StreamedData):
+        seen = set()
+        for rows in X.batches(1024):
+            seen.update(row.tobytes() for row in rows.numpy())
+            if len(seen) >= at_most:
+                return at_most
+        return len(seen)
     X = np.asarray(X).reshape(len(X), -1)
     head = X[: 4 * at_most]
     if len(np.unique(head, axis=0)) >= at_most:
@@ -88,7 +120,9 @@ def check_rows(estimator, X, *, reset):
     X : ndarray of shape (n_samples, n_features), float64 or float32
     """
     _start(estimator, reset)
-    X = validate_data(estimator, _as_array(X), dtype=FLOAT_DTYPES, reset=reset)
+    if is_streamed(X):
+        return _check_streamed(estimator, X, reset)
+    X = validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset)
     if reset:
         check_n_samples(X.shape[0], estimator.n_clusters)
     return X
@@ -114,22 +148,26 @@ def check_images(estimator, X, input_shape, *, reset):
     Returns flat rows; ``input_shape=None`` means 2-D feature rows only.
     """
     _start(estimator, reset)
-    X = _as_array(X)
     shape = image_shape(input_shape)
-    ndim = getattr(X, "ndim", None)
+    if is_streamed(X):
+        X = _check_streamed(estimator, X, reset)
+        got, ndim = X.sample_shape, len(X.sample_shape) + 1
+    else:
+        got, ndim = tuple(getattr(X, "shape", (0, 0))[1:]), getattr(X, "ndim", None)
     if ndim is not None and ndim > 2:
         if shape is None:
             raise ValueError(
                 f"X has {ndim} dimensions; pass input_shape=(channels, height, width) "
                 "for images, or 2-D rows of features."
             )
-        got = tuple(X.shape[1:])
         if got != shape and not (shape[0] == 1 and got == shape[1:]):
             raise ValueError(
                 f"Images of shape {got} do not match input_shape={tuple(input_shape)}."
             )
-        X = np.asarray(X).reshape(X.shape[0], -1)
-    X = check_rows(estimator, X, reset=reset)
+        if not isinstance(X, StreamedData):
+            X = np.asarray(X).reshape(X.shape[0], -1)
+    if not isinstance(X, StreamedData):
+        X = check_rows(estimator, X, reset=reset)
     if shape is not None and X.shape[1] != math.prod(shape):
         raise ValueError(
             f"X has {X.shape[1]} features per row, but input_shape="
@@ -150,6 +188,28 @@ def _check_window_layout(estimator, shape):
                          f"{estimator.n_timesteps_} timesteps.")
 
 
+def _check_streamed_windows(estimator, X, reset):
+    """:func:`check_windows` for data read in batches: rows shaped ``(timesteps, channels)``."""
+    X = streamed(X)
+    if len(X) == 0:
+        raise ValueError("X has 0 samples; at least 1 is required.")
+    if len(X.sample_shape) not in (1, 2):
+        raise ValueError(f"Windows are samples of shape (n_timesteps,) or (n_timesteps, "
+                         f"n_channels); got samples of shape {X.sample_shape}.")
+    layout = (len(X), X.sample_shape[0], X.sample_shape[1] if len(X.sample_shape) == 2 else 1)
+    if 0 in layout[1:]:
+        raise ValueError(f"X has {layout[1]} timesteps and {layout[2]} channels; windows "
+                         "need at least one of each.")
+    _check_feature_names(estimator, None, reset=reset)
+    if reset:
+        check_n_samples(len(X), estimator.n_clusters)
+        estimator.n_features_in_ = layout[1]  # as validate_data counts a 3-D array
+        estimator.n_timesteps_, estimator.n_channels_ = layout[1:]
+    else:
+        _check_window_layout(estimator, layout)
+    return X.reshaped(layout[1:])
+
+
 def check_windows(estimator, X, *, reset):
     """Validate windows of a multichannel series.
 
@@ -163,7 +223,8 @@ def check_windows(estimator, X, *, reset):
     X : ndarray of shape (n_samples, n_timesteps, n_channels)
     """
     _start(estimator, reset)
-    X = _as_array(X)
+    if is_streamed(X):
+        return _check_streamed_windows(estimator, X, reset)
     shape = getattr(X, "shape", None)
     if not reset and shape is not None and len(shape) == 3:
         _check_window_layout(estimator, shape)
@@ -275,7 +336,7 @@ def check_views(estimator, X, *, reset, multimodal):
         Shape of each modality without the sample axis, None for plain 2-D rows.
     """
     _start(estimator, reset)
-    X = _as_array(X)
+    X = _as_array(X, estimator)
     view_shapes = layout = None
     if multimodal and _is_list_of_1d_arrays(X):
         raise ValueError(
@@ -326,6 +387,339 @@ def view_shape(block_shape, given):
     return given if len(given) == 3 else (1, *given)
 
 
+# ---- data read in batches (torch Datasets, memory maps, image files) ----------------------
+# array-likes that live on disk and read a slice at a time
+_DISK_ARRAY_MODULES = ("h5py", "zarr")
+
+
+def _is_path(X):
+    return isinstance(X, (str, os.PathLike))
+
+
+def is_streamed(X):
+    """Whether ``X`` is read in batches instead of being validated as one array.
+
+    True for a torch ``Dataset``, a numpy memmap, an h5py/zarr array, a folder
+    path and a list of image file paths.
+    """
+    return (isinstance(X, (Dataset, np.memmap)) or _is_path(X)
+            or (isinstance(X, (list, tuple)) and len(X) > 0 and all(map(_is_path, X)))
+            or type(X).__module__.split(".")[0] in _DISK_ARRAY_MODULES)
+
+
+class _Batches:
+    """The indices of each batch, as lists made when the batch is read.
+
+    Lists of Python ints for all samples at once would take 36 bytes per sample.
+    """
+
+    def __init__(self, order, batch_size):
+        self.order, self.batch_size = order, batch_size
+
+    def __len__(self):
+        return math.ceil(len(self.order) / self.batch_size)
+
+    def __iter__(self):
+        for start in range(0, len(self.order), self.batch_size):
+            yield self.order[start:start + self.batch_size].tolist()
+
+
+def _collated(batch):
+    # StreamedData.__getitems__ returns the batch already stacked
+    return batch
+
+
+class StreamedData(Dataset):
+    """Samples read a batch at a time, as float32 rows: what estimators train on.
+
+    Built by :func:`streamed`. Rows are flat (``n_features`` values), or of the
+    shape given by :meth:`reshaped`, then go through the functions added by
+    :meth:`map`. Item ``i`` is ``(row, i)`` (the index is what the
+    clustering losses look targets up by). Rows are never held all at once: every
+    pass over the data goes through :meth:`loader`, a ``DataLoader`` (with the
+    source's ``num_workers`` attribute, pinned memory on a GPU).
+
+    Parameters
+    ----------
+    source : Dataset or array-like
+        A torch ``Dataset`` whose items are samples or ``(sample, target)`` pairs
+        (the target is ignored), or an array-like with one sample per row (a numpy
+        memmap, an h5py dataset), read by slices.
+    scale : float, default=1.0
+        Factor applied to the rows as they are read (``X * scale`` sets it).
+    device : str, default='cpu'
+        Where the batches go (``training_tensor`` sets it): pinned memory and
+        non-blocking copies on a GPU.
+    train : bool, default=False
+        Read through the source's ``training_view()`` (its augmentation), as the
+        training steps do.
+    """
+
+    def __init__(self, source, scale=1.0, device="cpu", train=False):
+        self.source, self.scale, self.device, self.train = source, scale, device, train
+        self._is_array = not isinstance(source, Dataset)
+        if self._is_array:
+            shape = tuple(source.shape)
+            if len(shape) < 2:
+                raise ValueError(f"An array read in batches needs one sample per row (2-D or "
+                                 f"more); got shape {shape}.")
+            self.n_samples, self.sample_shape = shape[0], shape[1:]
+        else:
+            try:
+                self.n_samples = len(source)
+            except TypeError as exc:
+                raise TypeError(f"A torch Dataset passed as X needs a length (__len__); "
+                                f"{type(source).__name__} has none.") from exc
+            self.sample_shape = (tuple(getattr(source, "sample_shape", ()))
+                                 or tuple(self._sample(source, 0).shape)) if self.n_samples else ()
+        self.n_features = math.prod(self.sample_shape)
+        self.num_workers = int(getattr(source, "num_workers", 0) or 0)
+        # rows are read in read_shape, then go through the maps, out in row_shape
+        self.read_shape = self.row_shape = (self.n_features,)
+        self.maps = ()
+
+    # array-like interface used by the estimators
+    @property
+    def shape(self):
+        """``(n_samples, *row_shape)``: the shape of the array these batches make up."""
+        return (self.n_samples, *self.row_shape)
+
+    @property
+    def ndim(self):
+        return 1 + len(self.row_shape)
+
+    def __len__(self):
+        return self.n_samples
+
+    def __mul__(self, scale):
+        return self._replace(scale=self.scale * scale)
+
+    def on(self, device):
+        """The same data, batches sent to ``device``."""
+        return self._replace(device=device)
+
+    def reshaped(self, row_shape):
+        """The same data, each row read in shape ``row_shape`` (before any map)."""
+        if self.maps:
+            raise ValueError("reshaped() comes before map().")
+        return self._replace(read_shape=tuple(row_shape), row_shape=tuple(row_shape))
+
+    def map(self, fn, row_shape=None):
+        """The data with ``fn`` applied to every batch as it is read.
+
+        ``fn`` takes and returns a numpy array of shape ``(n, *row_shape)``: the
+        current row shape in, ``row_shape`` (default: unchanged) out. This is how an
+        estimator applies a fitted, row-wise preprocessing to data it cannot hold.
+        """
+        return self._replace(maps=self.maps + (fn,),
+                             row_shape=self.row_shape if row_shape is None else tuple(row_shape))
+
+    def _replace(self, **changes):
+        new = copy.copy(self)
+        new.__dict__.update(changes)
+        return new
+
+    # reading
+    @staticmethod
+    def _sample(source, i):
+        """Item ``i`` of a Dataset as a tensor: the item, or the first of a pair."""
+        item = source[i]
+        if isinstance(item, (tuple, list)):
+            item = item[0]
+        return item if torch.is_tensor(item) else torch.as_tensor(np.asarray(item))
+
+    def __getitem__(self, i):
+        return self.read([i])[0], i
+
+    def __getitems__(self, indices):
+        return self.read(indices), torch.as_tensor(indices)
+
+    def read(self, indices):
+        """Rows ``indices`` as one float32 tensor of shape ``(len(indices), *row_shape)``."""
+        if self._is_array:
+            rows = torch.as_tensor(_read_rows(self.source, np.asarray(indices)))
+        else:
+            source = self.source.training_view() if (
+                self.train and hasattr(self.source, "training_view")) else self.source
+            items = []
+            for i in indices:
+                x = self._sample(source, i)
+                if tuple(x.shape) != self.sample_shape:
+                    raise ValueError(f"Sample {i} of the dataset has shape {tuple(x.shape)}, "
+                                     f"sample 0 has {self.sample_shape}: all samples need one "
+                                     "shape.")
+                items.append(x)
+            rows = torch.stack(items)
+        rows = rows.reshape(len(indices), -1).to(torch.float32)
+        if not torch.isfinite(rows).all():
+            bad = np.asarray(indices)[~torch.isfinite(rows).all(1).numpy()]
+            raise ValueError(
+                f"X has NaN, infinity or values beyond float32's range in sample(s) "
+                f"{bad[:5].tolist()}.")
+        rows = rows if self.scale == 1.0 else rows * self.scale
+        if not self.maps:
+            return rows.reshape(len(indices), *self.row_shape)
+        out = rows.numpy().reshape(len(indices), *self.read_shape)
+        for fn in self.maps:
+            out = fn(out)
+        return torch.as_tensor(np.ascontiguousarray(out, dtype=np.float32))
+
+    def loader(self, batch_size, *, shuffle=False, generator=None, batch_sampler=None,
+               train=False):
+        """A ``DataLoader`` of ``(rows, indices)`` batches.
+
+        Parameters
+        ----------
+        batch_size : int
+        shuffle : bool, default=False
+            A new order drawn from ``generator`` (as ``torch.randperm``).
+        generator : torch.Generator, default=None
+            Draws the order; its state (read, not advanced) seeds the workers'
+            random transforms.
+        batch_sampler : iterable of sequences of int, default=None
+            The indices of each batch, instead of ``batch_size`` and ``shuffle``.
+        train : bool, default=False
+            Read the source's training view (augmentation).
+        """
+        if batch_sampler is None:
+            n = self.n_samples
+            order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+            batch_sampler = _Batches(order, batch_size)
+        else:
+            batch_sampler = [b.tolist() if torch.is_tensor(b) else list(b) for b in batch_sampler]
+        data = self._replace(train=train) if train != self.train else self
+        # The loader draws its workers' seeds from this generator, never from torch's
+        # global one (which the augmentation of the network draws from): data read
+        # in batches then trains as the same array would, with or without workers.
+        seeds = torch.Generator()
+        if generator is not None:
+            seeds.manual_seed(zlib.crc32(generator.get_state().numpy().tobytes()))
+        return DataLoader(
+            data, batch_sampler=batch_sampler, collate_fn=_collated,
+            num_workers=self.num_workers, pin_memory=torch.device(self.device).type == "cuda",
+            generator=seeds)
+
+    def batches(self, batch_size):
+        """The rows in order, ``batch_size`` at a time (tensors on the CPU)."""
+        for rows, _ in self.loader(batch_size):
+            yield rows
+
+
+def _read_rows(X, idx):
+    """Rows ``idx`` of an array-like, read in increasing order (as h5py needs)."""
+    if _readable_file(X):
+        return _file_rows(X, idx)
+    if len(idx) and (np.diff(idx) == 1).all():  # a slice: one contiguous read
+        return np.array(X[int(idx[0]):int(idx[-1]) + 1])
+    order = np.argsort(idx)
+    rows = np.empty((len(idx), *X.shape[1:]), dtype=X.dtype)
+    rows[order] = X[idx[order]]
+    return rows
+
+
+def _readable_file(X):
+    """Whether ``X`` is a whole memmap (not a view of one) of C-ordered rows of a file.
+
+    Such a memmap is read from its file rather than through the mapping: pages of a
+    file mapping that were read stay in the process's resident memory (whole huge
+    pages, where the kernel maps file pages in 2 MiB blocks), so random rows of a
+    large memmap would soon show as gigabytes of resident memory.
+    """
+    return (isinstance(X, np.memmap) and isinstance(X.base, mmap.mmap)
+            and X.filename is not None and X.flags.c_contiguous)
+
+
+def _file_rows(X, idx):
+    """Rows ``idx`` of a whole memmap, one ``os.pread`` per run of consecutive rows."""
+    row_bytes = X.strides[0] if X.ndim > 1 else X.itemsize
+    rows = np.empty((len(idx), *X.shape[1:]), dtype=X.dtype)
+    flat = rows.reshape(len(idx), -1).view(np.uint8)
+    order = np.argsort(idx, kind="stable")
+    ordered = idx[order]
+    # runs of consecutive rows: [start, stop) positions in the sorted indices
+    breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+    starts, stops = np.r_[0, breaks], np.r_[breaks, len(idx)]
+    with open(X.filename, "rb", buffering=0) as f:
+        for a, b in zip(starts.tolist(), stops.tolist()):
+            n_bytes = (b - a) * row_bytes
+            data = os.pread(f.fileno(), n_bytes, X.offset + int(ordered[a]) * row_bytes)
+            if len(data) != n_bytes:
+                raise ValueError(f"The file {X.filename!r} of the memmap is shorter than "
+                                 f"its shape {X.shape} says.")
+            flat[order[a:b]] = np.frombuffer(data, np.uint8).reshape(b - a, row_bytes)
+    return rows
+
+
+def streamed(X):
+    """``X`` as :class:`StreamedData`: a folder path becomes an
+    :class:`~skdeepcluster.datasets.ImageFolder`, a list of paths
+    :class:`~skdeepcluster.datasets.ImageFiles` (torchvision needed)."""
+    if isinstance(X, StreamedData):
+        return X
+    if _is_path(X):
+        from ._images import ImageFolder
+
+        X = ImageFolder(X)
+    elif isinstance(X, (list, tuple)):
+        from ._images import ImageFiles
+
+        X = ImageFiles(X)
+    return StreamedData(X)
+
+
+def _check_streamed(estimator, X, reset):
+    """Layout checks of :func:`check_rows` for data read in batches."""
+    X = streamed(X)
+    _check_feature_names(estimator, None, reset=reset)
+    if len(X) == 0:
+        raise ValueError("X has 0 samples; at least 1 is required.")
+    if X.n_features == 0:
+        raise ValueError(f"X has samples of shape {X.sample_shape}: 0 features.")
+    if reset:
+        estimator.n_features_in_ = X.n_features
+        check_n_samples(len(X), estimator.n_clusters)
+    elif X.n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.n_features} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input.")
+    return X
+
+
+def first_rows(X, n):
+    """The first ``n`` rows of a training tensor or of :class:`StreamedData`."""
+    return X.read(range(min(n, len(X)))) if isinstance(X, StreamedData) else X[:n]
+
+
+def _free_memory():
+    """Bytes of memory free now (POSIX; unbounded where the system cannot say)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return math.inf
+
+
+def read_whole(X, what):
+    """The data of a stream as one array, for estimators that need it all at once.
+
+    Refused with a ``MemoryError`` when it would take more than half of the free
+    memory.
+    """
+    X = streamed(X)
+    nbytes = len(X) * X.n_features * 4
+    free = _free_memory()
+    if nbytes > free / 2:
+        raise MemoryError(
+            f"{what} holds all of its training data in memory: {len(X)} samples of "
+            f"{X.n_features} values take {nbytes / 2**30:.2f} GiB as float32, more than half "
+            f"of the free memory ({free / 2**30:.2f} GiB). Fit on a subset of the samples.")
+    whole = np.empty((len(X), X.n_features), dtype=np.float32)
+    start = 0
+    for rows in X.batches(1024):
+        whole[start:start + len(rows)] = rows.numpy()
+        start += len(rows)
+    return whole.reshape(len(X), *X.sample_shape)
+
+
 # ---- scale and device ---------------------------------------------------------------------
 def input_scale(X, target_rms):
     """The scalar that brings the root mean square of ``X``'s entries to ``target_rms``.
@@ -335,6 +729,10 @@ def input_scale(X, target_rms):
     """
     if target_rms is None:
         return 1.0
+    if isinstance(X, StreamedData):  # one pass, batch by batch
+        total = sum(float(rows.double().square().sum()) for rows in X.batches(1024))
+        rms = math.sqrt(total / (len(X) * X.n_features))
+        return target_rms / rms if 0 < rms < math.inf else 1.0
     with np.errstate(over="ignore", under="ignore"):  # out of range: handled below
         total = sum(float(np.square(X[i:i + 4096], dtype=np.float64).sum())
                     for i in range(0, len(X), 4096))
@@ -367,7 +765,12 @@ def training_tensor(X, device):
     :class:`~skdeepcluster.training.TensorBatchIterator`), so the whole array must
     fit on the device; a GPU that cannot hold it gets a ``MemoryError`` that says
     so, not a CUDA out-of-memory traceback from inside the first batch.
+
+    Data read in batches (:class:`StreamedData`) stays where it is: the batches
+    are sent to ``device`` as they are read.
     """
+    if isinstance(X, StreamedData):
+        return X.on(device)
     if X.dtype != np.float32 and X.size:
         largest = max(float(X.max()), -float(X.min()))  # no copy of X
         if largest > np.finfo(np.float32).max:

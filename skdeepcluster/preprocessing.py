@@ -102,6 +102,8 @@ def channel_scaling(X, method):
     (array([0., 0.]), array([1., 1.]))
     """
     n_channels = X.shape[2]
+    if hasattr(X, "batches"):  # data read in batches (skdeepcluster.inputs.StreamedData)
+        return _streamed_channel_scaling(X, method)
     if method == "standard":
         offset, scale = X.mean(axis=(0, 1)), X.std(axis=(0, 1))
     elif method == "minmax":
@@ -110,6 +112,31 @@ def channel_scaling(X, method):
         offset, scale = np.zeros(n_channels), np.ones(n_channels)
     scale = np.where(scale > 0, scale, 1.0)
     return offset.astype(np.float64), scale.astype(np.float64)
+
+
+def _streamed_channel_scaling(X, method):
+    n, total, squares = 0, 0.0, 0.0
+    low, high = np.inf, -np.inf
+    for rows in X.batches(4096):
+        rows = rows.double().numpy()
+        n += rows.shape[0] * rows.shape[1]
+        if method == "standard":
+            total = total + rows.sum(axis=(0, 1))
+            squares = squares + np.square(rows).sum(axis=(0, 1))
+        elif method == "minmax":
+            low = np.minimum(low, rows.min(axis=(0, 1)))
+            high = np.maximum(high, rows.max(axis=(0, 1)))
+        else:
+            break
+    if method == "standard":
+        offset = total / n
+        scale = np.sqrt(np.maximum(squares / n - offset**2, 0))
+    elif method == "minmax":
+        offset, scale = low, high - low
+    else:
+        offset, scale = np.zeros(X.shape[2]), np.ones(X.shape[2])
+    scale = np.where(scale > 0, scale, 1.0)
+    return np.asarray(offset, np.float64), np.asarray(scale, np.float64)
 
 
 def window_statistics(X):
@@ -132,6 +159,8 @@ def window_statistics(X):
     >>> window_statistics(np.array([[[0.0], [2.0], [0.0], [2.0]]]))
     array([[1., 1., 2.]])
     """
+    if hasattr(X, "batches"):  # data read in batches: statistics batch by batch
+        return np.concatenate([window_statistics(rows.numpy()) for rows in X.batches(4096)])
     X = np.asarray(X, dtype=np.float64)
     steps = np.abs(np.diff(X, axis=1)).mean(axis=1) if X.shape[1] > 1 else np.zeros(
         (X.shape[0], X.shape[2]))

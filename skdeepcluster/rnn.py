@@ -376,7 +376,9 @@ class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_channels) or (n_samples, n_timesteps)
-            Training windows; 2-D input is a set of univariate series.
+            Training windows; 2-D input is a set of univariate series. A torch
+            ``Dataset`` of windows or a numpy memmap is read in batches (see
+            :ref:`large_datasets`).
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -456,6 +458,8 @@ class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
         stride, n_read = self.time_stride_, self.n_read_
         if stride == 1:
             return X
+        if isinstance(X, inputs.StreamedData):
+            return X.map(self._read, (n_read, X.shape[2]))
         X = X[:, : n_read * stride]
         return X.reshape(X.shape[0], n_read, stride, X.shape[2]).mean(axis=2)
 
@@ -537,6 +541,8 @@ class MultiTaskRNNClusterer(StudentTClusteringMixin, BaseDeepClusterer):
                     mixed_precision=False)
 
     def _scale(self, X):
+        if isinstance(X, inputs.StreamedData):
+            return X.map(self._scale)
         return (X - self.channel_offset_) / self.channel_scale_
 
     def _network_input(self, X):

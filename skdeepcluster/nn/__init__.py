@@ -2,11 +2,13 @@
 
 from .autoencoder import DenoisingLayer, MLPAutoencoder, reconstruction_loss
 from .backbones import (
+    AlexNetBackbone,
     ConvBackbone,
     DeepClusterModel,
     MLPBackbone,
     RandomCropFlip,
     SobelFilter,
+    VGG16Backbone,
 )
 from .clustering import ClusteringModel, StudentTHead, kl_clustering_loss, target_distribution
 from .normalization import recalibrate_embedding_norm
@@ -18,6 +20,7 @@ from .recurrent import (
 )
 
 __all__ = [
+    "AlexNetBackbone",
     "BiConvGRUEncoder",
     "ConditionalGRUDecoder",
     "ConvGRUCell",
@@ -31,6 +34,7 @@ __all__ = [
     "RandomCropFlip",
     "SobelFilter",
     "StudentTHead",
+    "VGG16Backbone",
     "kl_clustering_loss",
     "recalibrate_embedding_norm",
     "reconstruction_loss",

@@ -134,6 +134,99 @@ class MLPBackbone(nn.Module):
         return self.layers(x)
 
 
+def _conv_bn_relu(c_in, c_out, kernel, stride=1, padding=1):
+    return [nn.Conv2d(c_in, c_out, kernel, stride, padding), nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True)]
+
+
+class _ImageNetBackbone(nn.Module):
+    """Convolutions with batch norm, then two fully connected layers (the features).
+
+    The classifier of the reference networks without its last ReLU: ``Dropout →
+    Linear → ReLU → Dropout → Linear``, whose output DeepCluster clusters.
+    Subclasses build ``convs`` and set ``pool_size``.
+    """
+
+    def _finish(self, convs, c_out, pool_size, hidden_dim, feature_dim, sobel):
+        self.sobel = SobelFilter() if sobel else nn.Identity()
+        self.convs = nn.Sequential(*convs)
+        # the identity at 224 px, where the reference networks end on this size
+        self.pool = nn.AdaptiveAvgPool2d(pool_size)
+        self.fc = nn.Sequential(
+            nn.Dropout(0.5), nn.Linear(c_out * pool_size * pool_size, hidden_dim),
+            nn.ReLU(inplace=True), nn.Dropout(0.5), nn.Linear(hidden_dim, feature_dim))
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0.0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        return self.fc(self.pool(self.convs(self.sobel(x))).flatten(1))
+
+
+class AlexNetBackbone(_ImageNetBackbone):
+    """The AlexNet of DeepCluster (Caron et al., 2018): batch norm after each convolution.
+
+    Five convolutions (96 11×11 stride 4, 256 5×5, 384, 384, 256 3×3; max pooling
+    3×3 stride 2 after the first, second and fifth), then ``Dropout → Linear(9216,
+    hidden_dim) → ReLU → Dropout → Linear(hidden_dim, feature_dim)``. Made for
+    224×224 images (an adaptive average pooling to 6×6 lets other sizes through).
+
+    Parameters
+    ----------
+    in_channels : int, default=3
+        Channels of the input images (ignored with ``sobel=True``).
+    feature_dim : int, default=4096
+        Size of the features (4,096 in the reference).
+    hidden_dim : int, default=4096
+        Width of the first fully connected layer.
+    sobel : bool, default=True
+        Feed the network Sobel gradients of the grey level (:class:`SobelFilter`),
+        as the reference does.
+    """
+
+    def __init__(self, in_channels=3, feature_dim=4096, hidden_dim=4096, sobel=True):
+        super().__init__()
+        c = 2 if sobel else in_channels
+        pool = nn.MaxPool2d(3, 2)
+        convs = [*_conv_bn_relu(c, 96, 11, 4, 2), pool,
+                 *_conv_bn_relu(96, 256, 5, 1, 2), pool,
+                 *_conv_bn_relu(256, 384, 3), *_conv_bn_relu(384, 384, 3),
+                 *_conv_bn_relu(384, 256, 3), pool]
+        self._finish(convs, 256, 6, hidden_dim, feature_dim, sobel)
+
+
+class VGG16Backbone(_ImageNetBackbone):
+    """VGG-16 with batch norm (Simonyan & Zisserman, 2015), DeepCluster's larger network.
+
+    Thirteen 3×3 convolutions in five stages (64, 128, 256, 512, 512 channels, max
+    pooling 2×2 after each), then ``Dropout → Linear(25088, hidden_dim) → ReLU →
+    Dropout → Linear(hidden_dim, feature_dim)``. Made for 224×224 images.
+
+    Parameters
+    ----------
+    in_channels : int, default=3
+        Channels of the input images (ignored with ``sobel=True``).
+    feature_dim : int, default=4096
+    hidden_dim : int, default=4096
+    sobel : bool, default=False
+        Feed the network Sobel gradients of the grey level.
+    """
+
+    def __init__(self, in_channels=3, feature_dim=4096, hidden_dim=4096, sobel=False):
+        super().__init__()
+        convs, c = [], 2 if sobel else in_channels
+        for width, repeat in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+            for _ in range(repeat):
+                convs += _conv_bn_relu(c, width, 3)
+                c = width
+            convs.append(nn.MaxPool2d(2, 2))
+        self._finish(convs, 512, 7, hidden_dim, feature_dim, sobel)
+
+
 class DeepClusterModel(nn.Module):
     """A backbone and a linear classifier head over the pseudo-labels.
 

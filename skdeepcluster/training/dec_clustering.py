@@ -68,9 +68,10 @@ class FullDataSoftAssign:
     def __call__(self, module, X):
         if self.refresh is not None:
             self.refresh(module.autoencoder, X)
-        with autocast_bf16(X.device, self.mixed_precision):
+        device = next(module.parameters()).device
+        with autocast_bf16(device, self.mixed_precision):
             return batched_apply(module, X, lambda m, x: m.soft_assign(x), self.batch_size,
-                                 X.device)
+                                 device)
 
 
 def spectral_centers(z, n_clusters, n_neighbors, rng):
@@ -103,8 +104,8 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     ----------
     autoencoder : nn.Module
         A pretrained autoencoder with ``encode`` (and ``decode`` for IDEC mode).
-    X : Tensor of shape (n_samples, ...)
-        Training data, float32 on ``device``.
+    X : Tensor of shape (n_samples, ...) or StreamedData
+        Training data, float32 on ``device``, or read in batches.
     n_clusters : int
     rng : numpy.random.RandomState
         Seeds k-means.
@@ -156,13 +157,13 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     if init == "spectral":
         centers, initial_labels = spectral_centers(z, n_clusters, n_neighbors, rng)
         if initial_labels is not None:
-            initial_labels = torch.as_tensor(initial_labels, device=X.device)
+            initial_labels = torch.as_tensor(initial_labels, device=device)
     if centers is None:  # k-means, or a graph that gave fewer than n_clusters clusters
         centers, _ = kmeans(z, n_clusters, n_init=n_init, random_state=rng, device=device)
     model = ClusteringModel(autoencoder, torch.as_tensor(centers, dtype=torch.float32),
                             alpha=alpha, keep_decoder=gamma is not None)
 
-    n_samples = X.shape[0]
+    n_samples = len(X)
     batches_per_epoch = math.ceil(n_samples / batch_size)
     interval = batches_per_epoch if update_interval == "auto" else update_interval
     limit = IterationLimit(max_iter)
@@ -177,7 +178,7 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
         gamma=gamma, reconstruction_weight=reconstruction_weight,
         **optimizer_kwargs(optimizer),
     )
-    net.fit(X, torch.arange(n_samples, device=X.device))
+    net.fit(X, torch.arange(n_samples, device=device))
     # keep the trained instance once in the pickle (skorch stores `module` and `module_`)
     net.module = ClusteringModel
     # float64 from here on: inference does not depend on how rows are batched; eval mode

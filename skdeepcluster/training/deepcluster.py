@@ -78,8 +78,8 @@ class UniformClusterIterator:
 
     Parameters
     ----------
-    dataset : skorch.dataset.Dataset
-        ``X`` and ``y`` (sample indices) as tensors.
+    dataset : skorch.dataset.Dataset or StreamedData
+        ``X`` and ``y`` (sample indices) as tensors, or data read in batches.
     batch_size : int
     labels_of : object
         Its ``pseudo_labels_`` attribute (a tensor, refreshed every epoch) is read at
@@ -118,14 +118,23 @@ class UniformClusterIterator:
         picks = torch.cat(picks)
         return picks[torch.randperm(len(picks), generator=gen)[:n]]
 
-    def __iter__(self):
-        X, y = self.dataset.X, self.dataset.y
-        idx = self._indices().to(X.device)
+    def _batches(self):
+        idx = self._indices()
         n = len(idx)
         for start in range(0, n, self.batch_size):
             rows = idx[start:start + self.batch_size]
             if len(rows) < 2 and n > 1:
                 break
+            yield rows
+
+    def __iter__(self):
+        if hasattr(self.dataset, "loader"):  # StreamedData: read batch by batch
+            yield from self.dataset.loader(self.batch_size, batch_sampler=self._batches(),
+                                           generator=self.generator, train=True)
+            return
+        X, y = self.dataset.X, self.dataset.y
+        for rows in self._batches():
+            rows = rows.to(X.device)
             yield X[rows], y[rows]
 
 
@@ -241,8 +250,8 @@ def train_deepcluster(model, X, *, n_pseudo_clusters, pca_dim, rng, seed, epochs
     ----------
     model : DeepClusterModel
         Backbone and classifier head (the head is re-initialised every epoch).
-    X : Tensor of shape (n_samples, n_features)
-        Training rows, float32 on ``device``.
+    X : Tensor of shape (n_samples, n_features) or StreamedData
+        Training rows, float32 on ``device``, or read in batches.
     n_pseudo_clusters, pca_dim : int
         See :class:`PseudoLabelUpdate`.
     rng : numpy.random.RandomState

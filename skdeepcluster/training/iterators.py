@@ -10,7 +10,9 @@ class TensorBatchIterator:
 
     skorch's default ``DataLoader`` fetches and collates one row at a time, which
     dominates the cost of small networks; slicing the stored tensors gives the same
-    batches at the cost of one indexing operation.
+    batches at the cost of one indexing operation. Data read in batches
+    (:class:`~skdeepcluster.inputs.StreamedData`) is iterated through its own
+    ``DataLoader``, in the same order, reading the training view of its source.
 
     Parameters
     ----------
@@ -36,6 +38,10 @@ class TensorBatchIterator:
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
+        if hasattr(self.dataset, "loader"):  # StreamedData: read batch by batch
+            yield from self.dataset.loader(self.batch_size, shuffle=self.shuffle,
+                                           generator=self.generator, train=True)
+            return
         X, y = self.dataset.X, self.dataset.y
         n = len(self.dataset)
         order = None

@@ -98,7 +98,7 @@ class TrainingNet(NeuralNet):
     def infer(self, x, **fit_params):
         parallel = self.data_parallel_
         forward = self.forward_batch if parallel is None else parallel.forward
-        return forward(to_tensor(x, device=self.device), **fit_params)
+        return forward(_to_device(x, self.device), **fit_params)
 
     def forward_batch(self, x, **fit_params):
         """The module's output on one batch (what ``infer`` returns)."""
@@ -258,7 +258,9 @@ def batched_apply(module, X, fn, batch_size, device, dtype=torch.float32):
     Parameters
     ----------
     module : nn.Module
-    X : ndarray or Tensor
+    X : ndarray, Tensor or StreamedData
+        Rows; :class:`~skdeepcluster.inputs.StreamedData` is read through its
+        ``DataLoader``, a batch at a time.
     fn : callable
         Returns a tensor, or a tuple of tensors, per batch.
     batch_size : int
@@ -285,8 +287,9 @@ def _apply_in_batches(module, X, fn, batch_size, device, dtype):
     if was_training:
         module.eval()
     try:
-        outs = [fn(module, _to_batch(X[i : i + batch_size], device, dtype))
-                for i in range(0, len(X), batch_size)]
+        batches = (X.batches(batch_size) if hasattr(X, "batches")
+                   else (X[i : i + batch_size] for i in range(0, len(X), batch_size)))
+        outs = [fn(module, _to_batch(x, device, dtype)) for x in batches]
     finally:
         if was_training:
             module.train()
@@ -295,8 +298,15 @@ def _apply_in_batches(module, X, fn, batch_size, device, dtype):
     return torch.cat(outs)
 
 
+def _to_device(x, device):
+    # batches of a DataLoader with pinned memory copy to the GPU while it computes
+    if isinstance(x, torch.Tensor) and x.is_pinned():
+        return x.to(device, non_blocking=True)
+    return to_tensor(x, device=device)
+
+
 def _to_batch(x, device, dtype):
     if isinstance(x, torch.Tensor):
-        return x.to(device=device, dtype=dtype)
+        return _to_device(x, device).to(dtype=dtype)
     # torch.tensor copies, so read-only arrays (memmaps) are accepted without a warning
     return torch.tensor(x, dtype=dtype, device=device)
