@@ -72,8 +72,10 @@ def neighbor_mask(X, n_neighbors):
         Symmetric, False on the diagonal.
     """
     n_neighbors = min(n_neighbors, X.shape[0] - 1)
-    graph = kneighbors_graph(normalize(X), n_neighbors, include_self=False).toarray() > 0
-    return graph | graph.T
+    rows, cols = kneighbors_graph(normalize(X), n_neighbors, include_self=False).nonzero()
+    mask = np.zeros((X.shape[0], X.shape[0]), dtype=bool)  # one byte per pair
+    mask[rows, cols] = mask[cols, rows] = True
+    return mask
 
 
 def subspace_affinity(coef, n_clusters, *, threshold_ratio=0.2, subspace_dim=4,
