@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from . import inputs
 from .base import BaseDeepClusterer, fit_context, positive_ints
 from .nn.subspace import MultimodalSubspaceAutoencoder
-from .spectral import spectral_labels, subspace_affinity
+from .spectral import neighbor_mask, spectral_labels, subspace_affinity
 from .training import fit_self_expression, pretrain_autoencoder
 
 # bytes per entry of C during fit: float32 C, mask, gradient and two Adam moments,
@@ -65,6 +65,7 @@ class SubspaceClusteringBase(BaseDeepClusterer):
         "threshold_ratio": [Interval(Real, 0, 1, closed="right")],
         "subspace_dim": [Interval(Integral, 1, None, closed="left")],
         "affinity_power": [Interval(Real, 0, None, closed="neither")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "n_landmarks": [Interval(Integral, 2, None, closed="left"), None],
         "max_memory_gb": [Interval(Real, 0, None, closed="neither"), None],
     }
@@ -171,9 +172,12 @@ class SubspaceClusteringBase(BaseDeepClusterer):
         rule of ``predict``, so that identical rows share a label and ``predict``
         agrees with ``labels_``.
         """
+        neighbors = (None if self.n_neighbors is None or len(landmarks) < 2
+                     else neighbor_mask(self._standardized(X[landmarks]), self.n_neighbors))
         self.affinity_ = subspace_affinity(
             self.coef_, self.n_clusters, threshold_ratio=self.threshold_ratio,
-            subspace_dim=self.subspace_dim, affinity_power=self.affinity_power)
+            subspace_dim=self.subspace_dim, affinity_power=self.affinity_power,
+            neighbors=neighbors)
         landmark_labels = spectral_labels(self.affinity_, self.n_clusters, rng)
         codes = self._transform(X[landmarks])
         self.train_codes_ = codes
@@ -191,6 +195,13 @@ class SubspaceClusteringBase(BaseDeepClusterer):
             labels, _ = self._code_residuals(self._transform(X))
             labels[landmarks] = landmark_labels
             self.labels_ = labels
+
+    def _standardized(self, X):
+        """Rows as the network sees them: each modality shifted and scaled by its scalars."""
+        ae = self.autoencoder_
+        blocks = np.split(X, np.cumsum(ae.sizes)[:-1], axis=1)
+        return np.hstack([(b - float(ae.shift[m])) / float(ae.scale[m])
+                          for m, b in enumerate(blocks)])
 
     # ---- inference -----------------------------------------------------------------
     def _transform(self, X):

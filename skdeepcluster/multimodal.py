@@ -44,7 +44,7 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
         Number of clusters.
     fusion : {'early', 'intermediate', 'late', 'affinity'}, default='affinity'
         Where the modalities meet. On UCI multiple features (6 views, 5 seeds),
-        'affinity' gave NMI 0.948 against 0.932 for 'late' with 'concat'
+        'affinity' gave NMI 0.950 against 0.946 for 'late' with 'concat'
         (``python -m benchmarks multimodal``).
     fusion_function : {'sum', 'max', 'concat'}, default='concat'
         How they meet with a spatial fusion (ignored by ``fusion='affinity'``,
@@ -112,7 +112,7 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
                  kernel_sizes=(5, 3, 3), lambda1=1e-2, lambda2=50.0, coef_init="ridge",
                  pretrain_epochs=100, pretrain_lr=1e-3, max_iter=200, lr=1e-3,
                  coef_lr=1.0,
-                 threshold_ratio=0.2, subspace_dim=10, affinity_power=3.0,
+                 threshold_ratio=0.2, subspace_dim=10, affinity_power=3.0, n_neighbors=10,
                  n_landmarks=None, max_memory_gb=4.0, batch_size=256, device="auto",
                  verbose=0, random_state=None):
         self.n_clusters = n_clusters
@@ -136,6 +136,7 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
         self.threshold_ratio = threshold_ratio
         self.subspace_dim = subspace_dim
         self.affinity_power = affinity_power
+        self.n_neighbors = n_neighbors
         self.n_landmarks = n_landmarks
         self.max_memory_gb = max_memory_gb
         self.batch_size = batch_size

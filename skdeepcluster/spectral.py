@@ -6,7 +6,9 @@ column of C up to ``threshold_ratio`` of its L1 norm; symmetrise; take the top
 ``subspace_dim * n_clusters + 1`` singular vectors scaled by the square roots of
 their singular values; normalise their rows; the affinity is
 ``max(U Uᵀ, 0) ** affinity_power``; cluster it with scikit-learn's
-:class:`~sklearn.cluster.SpectralClustering`.
+:class:`~sklearn.cluster.SpectralClustering`. One step is not the reference's:
+the affinity can be kept only between neighbours in the input
+(:func:`neighbor_mask`).
 """
 
 import warnings
@@ -14,6 +16,8 @@ import warnings
 import numpy as np
 from scipy.sparse.linalg import svds
 from sklearn.cluster import SpectralClustering
+from sklearn.neighbors import kneighbors_graph
+from sklearn.preprocessing import normalize
 
 # below this size a dense SVD is cheap and exact
 _DENSE_SVD_MAX = 600
@@ -49,8 +53,33 @@ def threshold_columns(coef, threshold_ratio):
     return np.where(keep, coef, 0.0)
 
 
+def neighbor_mask(X, n_neighbors):
+    """Which pairs of rows are neighbours: either is among the other's ``n_neighbors`` nearest.
+
+    Nearest by angle (Euclidean distance of the rows scaled to unit norm): a linear
+    subspace holds a row at any scale, so near the origin rows of other subspaces
+    are close in distance but not in angle.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features)
+    n_neighbors : int
+        Capped at ``n - 1``.
+
+    Returns
+    -------
+    mask : ndarray of shape (n, n), bool
+        Symmetric, False on the diagonal.
+    """
+    n_neighbors = min(n_neighbors, X.shape[0] - 1)
+    rows, cols = kneighbors_graph(normalize(X), n_neighbors, include_self=False).nonzero()
+    mask = np.zeros((X.shape[0], X.shape[0]), dtype=bool)  # one byte per pair
+    mask[rows, cols] = mask[cols, rows] = True
+    return mask
+
+
 def subspace_affinity(coef, n_clusters, *, threshold_ratio=0.2, subspace_dim=4,
-                      affinity_power=3.0):
+                      affinity_power=3.0, neighbors=None):
     """Affinity matrix built from self-expression coefficients (DSC-Net post-processing).
 
     Parameters
@@ -65,6 +94,9 @@ def subspace_affinity(coef, n_clusters, *, threshold_ratio=0.2, subspace_dim=4,
         vectors are kept (at most ``n - 1``).
     affinity_power : float, default=3.0
         Exponent applied to the angular affinity; larger values sharpen it.
+    neighbors : ndarray of shape (n, n), bool, default=None
+        Keep the affinity only where this mask is True (e.g. :func:`neighbor_mask`
+        of the input rows); None keeps it everywhere.
 
     Returns
     -------
@@ -86,6 +118,8 @@ def subspace_affinity(coef, n_clusters, *, threshold_ratio=0.2, subspace_dim=4,
     norms = np.linalg.norm(u, axis=1, keepdims=True)
     u = u / np.where(norms > 0, norms, 1.0)
     affinity = np.clip(u @ u.T, 0.0, None) ** affinity_power
+    if neighbors is not None:
+        affinity[~neighbors] = 0.0
     top = affinity.max()
     if top > 0:
         affinity /= top

@@ -67,8 +67,8 @@ class DeepSubspaceClustering(SubspaceClusteringBase):
                  embedding_dim=32, conv_channels=(10, 20, 30), kernel_sizes=(5, 3, 3),
                  lambda1=1e-2, lambda2=50.0, coef_init="ridge", pretrain_epochs=100,
                  pretrain_lr=1e-3, max_iter=200, lr=1e-3, coef_lr=1.0,
-                 threshold_ratio=0.2,
-                 subspace_dim=10, affinity_power=3.0, n_landmarks=None, max_memory_gb=4.0,
+                 threshold_ratio=0.2, subspace_dim=10, affinity_power=3.0, n_neighbors=10,
+                 n_landmarks=None, max_memory_gb=4.0,
                  batch_size=256, device="auto", verbose=0, random_state=None):
         self.n_clusters = n_clusters
         self.input_shape = input_shape
@@ -87,6 +87,7 @@ class DeepSubspaceClustering(SubspaceClusteringBase):
         self.threshold_ratio = threshold_ratio
         self.subspace_dim = subspace_dim
         self.affinity_power = affinity_power
+        self.n_neighbors = n_neighbors
         self.n_landmarks = n_landmarks
         self.max_memory_gb = max_memory_gb
         self.batch_size = batch_size

@@ -13,7 +13,12 @@ from skdeepcluster.nn.subspace import (
     ridge_self_expression,
     self_expression_loss,
 )
-from skdeepcluster.spectral import spectral_labels, subspace_affinity, threshold_columns
+from skdeepcluster.spectral import (
+    neighbor_mask,
+    spectral_labels,
+    subspace_affinity,
+    threshold_columns,
+)
 
 TINY = dict(n_clusters=3, hidden_dims=(16,), embedding_dim=4, pretrain_epochs=3,
             max_iter=5, batch_size=16, random_state=0)
@@ -210,6 +215,43 @@ def test_post_processing_on_block_diagonal_coefficients():
     assert adjusted_rand_score(np.repeat(np.arange(3), 10), labels) == 1.0
 
 
+def test_neighbor_mask_is_angular_symmetric_and_capped():
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 5)
+    mask = neighbor_mask(X, 4)
+    assert mask.dtype == bool and np.array_equal(mask, mask.T) and not mask.diagonal().any()
+    assert mask.sum(1).min() >= 4
+    # by angle: a row and its multiple are neighbours, whatever their distance
+    scaled = np.vstack([X, 100 * X[:1]])
+    assert neighbor_mask(scaled, 1)[0, 30]
+    # capped at n - 1: two rows are each other's neighbour; one feature works
+    assert neighbor_mask(X[:2], 10).sum() == 2
+    assert neighbor_mask(rng.randn(6, 1), 2).sum(1).min() >= 2
+    # the affinity survives only on the mask
+    coef = np.abs(rng.randn(30, 30))
+    np.fill_diagonal(coef, 0)
+    masked = subspace_affinity(coef, 3, neighbors=mask)
+    assert np.all(masked[~mask] == 0) and np.allclose(masked, masked.T)
+    assert np.count_nonzero(subspace_affinity(coef, 3)) > np.count_nonzero(masked)
+
+
+def test_n_neighbors_rule_on_tiny_inputs():
+    rng = np.random.RandomState(0)
+    # n_samples close to n_clusters: the 10 neighbours are capped at n - 1
+    dsc = DeepSubspaceClustering(**TINY).fit(rng.rand(4, 3))
+    assert dsc.labels_.shape == (4,) and np.all(np.isfinite(dsc.affinity_))
+    # one feature
+    one = DeepSubspaceClustering(**TINY).fit(rng.rand(20, 1))
+    assert len(np.unique(one.labels_)) == 3
+    # None: the reference's affinity on all pairs; 10: at most the union of 10-NN graphs
+    X, _ = make_subspaces(40, n_features=6, n_subspaces=3, subspace_dim=2, random_state=0)
+    dense = DeepSubspaceClustering(**TINY, n_neighbors=None).fit(X).affinity_
+    sparse = DeepSubspaceClustering(**TINY).fit(X).affinity_
+    assert np.count_nonzero(sparse) <= 2 * 10 * 40 < np.count_nonzero(dense)
+    multi = DeepMultimodalSubspaceClustering(**TINY).fit([X[:, :2], X[:, 2:]])
+    assert np.count_nonzero(multi.affinity_) <= 2 * 10 * 40
+
+
 def test_exact_mode_quality_does_not_degrade_with_n():
     # Regression: Adam on C itself moved every entry by about lr per step, so C was
     # optimised worse and worse as n grew (NMI 0.95 at n = 1,000, 0.58 at n = 4,000 in
@@ -248,8 +290,9 @@ def test_ridge_self_expression_is_the_minimiser():
 
 def test_ridge_warm_start_codes_the_pretrained_codes(subspaces):
     # with coef_init='ridge', C is good before any fine-tuning step: one step suffices
+    # (C's own affinity: the neighbour mask would rescue the cold start, ARI 0.98)
     X, y, _, _ = subspaces
-    params = {**SYNTH, "max_iter": 1}
+    params = {**SYNTH, "max_iter": 1, "n_neighbors": None}
     warm = DeepSubspaceClustering(**params).fit(X)
     cold = DeepSubspaceClustering(**params, coef_init=0.1).fit(X)
     assert adjusted_rand_score(y, warm.labels_) > 0.85  # measured 1.0
