@@ -1,6 +1,7 @@
 """Deep Embedded Clustering (DEC) and its improved variant with local structure preservation (IDEC)."""
 
 import copy
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,6 +12,9 @@ from . import inputs
 from .base import BaseDeepClusterer, StudentTClusteringMixin, fit_context, positive_ints
 from .nn import MLPAutoencoder
 from .training import fit_dec_clustering, pretrain_autoencoder
+
+#: the optimisation steps of ``pretrain_epochs='auto'``
+PRETRAIN_STEPS = 1500
 
 
 class DEC(StudentTClusteringMixin, BaseDeepClusterer):
@@ -198,7 +202,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "input_rms": [Interval(Real, 0, None, closed="neither"), None],
         "pretrain": [StrOptions({"autoencoder", "stacked_denoising"})],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
         "pretrain_optimizer": [StrOptions({"adam", "sgd"})],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -225,7 +229,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         alpha=1.0,
         input_rms=2.0,
         pretrain="autoencoder",
-        pretrain_epochs=50,
+        pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         corruption=0.2,
@@ -291,11 +295,12 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         self._check_pretrain_options()
         degenerate = self._warn_if_few_distinct_rows(X)
         scale = inputs.input_scale(X, self.input_rms)
+        self.pretrain_epochs_ = self._resolve_pretrain_epochs(X.shape[0])
         with self._fit_scope() as (rng, seed, device):
             X_t = inputs.training_tensor(X if scale == 1.0 else X * scale, device)
             autoencoder = self._build_autoencoder(X.shape[1])
             self.pretrain_history_ = pretrain_autoencoder(
-                autoencoder, X_t, epochs=self.pretrain_epochs, lr=self.pretrain_lr,
+                autoencoder, X_t, epochs=self.pretrain_epochs_, lr=self.pretrain_lr,
                 optimizer=self.pretrain_optimizer,
                 stacked_denoising=self.pretrain == "stacked_denoising",
                 corruption=self.corruption, seed=seed, **self._training_options(device))
@@ -311,6 +316,11 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         if not degenerate:
             self._warn_if_clusters_lost()
         return self
+
+    def _resolve_pretrain_epochs(self, n_samples):
+        if self.pretrain_epochs != "auto":
+            return self.pretrain_epochs
+        return math.ceil(PRETRAIN_STEPS / math.ceil(n_samples / self.batch_size))
 
     def _reconstruction_weight(self, scale):
         """IDEC's factor on ``L_r``: the error in the units of the data as given.
