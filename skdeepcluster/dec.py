@@ -1,6 +1,7 @@
 """Deep Embedded Clustering (DEC) and its improved variant with local structure preservation (IDEC)."""
 
 import copy
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,6 +12,9 @@ from . import inputs
 from .base import BaseDeepClusterer, StudentTClusteringMixin, fit_context, positive_ints
 from .nn import MLPAutoencoder
 from .training import fit_dec_clustering, pretrain_autoencoder
+
+#: the optimisation steps of ``pretrain_epochs='auto'``
+PRETRAIN_STEPS = 1500
 
 
 class DEC(StudentTClusteringMixin, BaseDeepClusterer):
@@ -62,9 +66,16 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         ``'stacked_denoising'`` first trains each layer greedily as a denoising
         autoencoder (dropout ``corruption``), then fine-tunes end to end, as in the
         DEC paper; it needs the built-in MLP.
-    pretrain_epochs : int, default=50
+    pretrain_epochs : int or 'auto', default='auto'
         Epochs of end-to-end pretraining (and, with ``'stacked_denoising'``, also of
-        each greedy layer).
+        each greedy layer). ``'auto'``: as many epochs as give 1,500 optimisation
+        steps (mini-batches), ``ceil(1500 / ceil(n_samples / batch_size))``, so that
+        a table of 150 rows is not left with a few hundred updates and 10,000 images
+        are not given 8,000 (500 epochs on iris, 52 on digits, 10 on 10,000 images):
+        against 50 epochs, DEC's mean NMI over 5 seeds rose from 0.817 to 0.862 on
+        wine and from 0.588 to 0.628 on iris, and was 0.856 against 0.860 on digits
+        and 0.737 against 0.765 on breast cancer (``python -m benchmarks dec``);
+        3,000 steps gave digits 0.841 against 0.873 at 50 epochs (seeds 0–1).
     pretrain_lr : float, default=1e-3
         Learning rate of the pretraining.
     pretrain_optimizer : {'adam', 'sgd'}, default='adam'
@@ -140,6 +151,8 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         Cluster of each training row (argmax of Q).
     cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
         Centroids in the embedding space.
+    pretrain_epochs_ : int
+        Resolved ``pretrain_epochs``.
     n_iter_ : int
         Number of clustering iterations run.
     converged_ : bool
@@ -168,6 +181,20 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
     the whole dataset and a batch's targets are looked up by sample index; some
     public implementations recompute P from each batch, which is a different
     algorithm.
+
+    **Reproducing the paper.** The defaults differ from the DEC paper's recipe in
+    the centroid start, the input scaling, the pretraining and the optimisers;
+    the paper's settings (stacked denoising pretraining with SGD, 50,000
+    iterations of batch 256 per layer on MNIST's 70,000 images, about 183 epochs,
+    and twice that for the fine-tuning; k-means start; SGD at 0.01 in the clustering phase; data as given) are::
+
+        DEC(n_clusters=10, hidden_dims=(500, 500, 2000), embedding_dim=10,
+            init="kmeans", n_init=20, input_rms=None, pretrain="stacked_denoising",
+            pretrain_optimizer="sgd", pretrain_lr=0.1, pretrain_epochs=183,
+            batch_size=256, optimizer="sgd", lr=0.01, update_interval=160)
+
+    with ``gamma=0.1`` and ``optimizer="adam", lr=1e-3`` for IDEC (Guo et al.,
+    2017). The paper's step decay of the pretraining rate is not implemented.
 
     References
     ----------
@@ -198,7 +225,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "input_rms": [Interval(Real, 0, None, closed="neither"), None],
         "pretrain": [StrOptions({"autoencoder", "stacked_denoising"})],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
         "pretrain_optimizer": [StrOptions({"adam", "sgd"})],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -225,7 +252,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         alpha=1.0,
         input_rms=2.0,
         pretrain="autoencoder",
-        pretrain_epochs=50,
+        pretrain_epochs="auto",
         pretrain_lr=1e-3,
         pretrain_optimizer="adam",
         corruption=0.2,
@@ -294,11 +321,12 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         self._check_pretrain_options()
         degenerate = self._warn_if_few_distinct_rows(X)
         scale = inputs.input_scale(X, self.input_rms)
+        self.pretrain_epochs_ = self._resolve_pretrain_epochs(X.shape[0])
         with self._fit_scope(data_parallel=True) as (rng, seed, device):
             X_t = inputs.training_tensor(X if scale == 1.0 else X * scale, device)
             autoencoder = self._build_autoencoder(X.shape[1])
             self.pretrain_history_ = pretrain_autoencoder(
-                autoencoder, X_t, epochs=self.pretrain_epochs, lr=self.pretrain_lr,
+                autoencoder, X_t, epochs=self.pretrain_epochs_, lr=self.pretrain_lr,
                 optimizer=self.pretrain_optimizer,
                 stacked_denoising=self.pretrain == "stacked_denoising",
                 corruption=self.corruption, seed=seed, **self._training_options(device))
@@ -314,6 +342,11 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         if not degenerate:
             self._warn_if_clusters_lost()
         return self
+
+    def _resolve_pretrain_epochs(self, n_samples):
+        if self.pretrain_epochs != "auto":
+            return self.pretrain_epochs
+        return math.ceil(PRETRAIN_STEPS / math.ceil(n_samples / self.batch_size))
 
     def _reconstruction_weight(self, scale):
         """IDEC's factor on ``L_r``: the error in the units of the data as given.

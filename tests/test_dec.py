@@ -344,3 +344,29 @@ def test_spectral_init_on_tiny_inputs(n_samples):
         labels = dec.fit_predict(X)
     assert labels.shape == (n_samples,) and dec.cluster_centers_.shape == (3, 2)
     np.testing.assert_array_equal(dec.predict(X), labels)
+
+
+@pytest.mark.parametrize("n_samples, batch_size, epochs", [(4, 64, 1500), (150, 64, 500),
+                                                            (1797, 64, 52), (10000, 64, 10),
+                                                            (40, 1, 38)])
+def test_pretrain_epochs_auto_counts_optimisation_steps(n_samples, batch_size, epochs):
+    """'auto' gives about PRETRAIN_STEPS mini-batches, whatever the number of rows."""
+    from skdeepcluster.dec import PRETRAIN_STEPS
+
+    model = DEC(n_clusters=2, batch_size=batch_size)
+    assert model._resolve_pretrain_epochs(n_samples) == epochs
+    steps = epochs * -(-n_samples // batch_size)
+    assert PRETRAIN_STEPS <= steps < PRETRAIN_STEPS + -(-n_samples // batch_size)
+    assert DEC(n_clusters=2, pretrain_epochs=7)._resolve_pretrain_epochs(n_samples) == 7
+
+
+def test_pretrain_epochs_auto_on_one_feature_and_few_rows():
+    """One feature, n_samples close to n_clusters: the resolved epochs are run and stored."""
+    X = np.arange(5, dtype=float)[:, None]
+    dec = DEC(n_clusters=3, hidden_dims=(4,), embedding_dim=1, max_iter=5, batch_size=1,
+              random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lost clusters
+        labels = dec.fit_predict(X)
+    assert dec.pretrain_epochs_ == 300 and len(dec.pretrain_history_) == 300
+    assert labels.shape == (5,)
