@@ -108,4 +108,5 @@ html_theme_options = {
 html_sidebars = {"index": []}
 # sg_execution_times: sphinx-gallery's timing page loads jQuery from a CDN
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
-                    "auto_examples/*.md5", "_intersphinx", "sg_execution_times.rst"]
+                    "auto_examples/*.md5", "_intersphinx", "sg_execution_times.rst",
+                    "auto_examples/sg_execution_times.rst"]
