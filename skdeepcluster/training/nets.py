@@ -307,10 +307,10 @@ def _apply_in_batches(module, X, fn, batch_size, device, dtype):
 def _output_buffers(parts, n_rows):
     """One tensor of ``n_rows`` rows per output, written batch by batch.
 
-    Kept per-batch outputs, concatenated at the end, would be small blocks left
-    among the freed activations of every batch: the allocator could not reuse
-    those holes for the next batch, and the process grew by about 5 KB per image
-    over a feature pass of DeepCluster's default convnet.
+    Per-batch outputs kept for a final concatenation are small blocks left among
+    the freed activations of every batch, holes the allocator cannot reuse: a
+    DeepCluster fit from 70,000 PNG files then peaks at 6,977 MiB of resident
+    memory instead of 1,055 MiB (``python -m benchmarks.tables.large dc_folder_70k_w2``).
     """
     return tuple(p.new_empty((n_rows, *p.shape[1:])) for p in parts)
 
