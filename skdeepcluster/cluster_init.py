@@ -52,8 +52,9 @@ def kmeans(X, n_clusters, *, n_init=10, max_iter=300, tol=1e-4, random_state, de
         result = _faiss_kmeans(faiss, X, n_clusters, n_init, max_iter, random_state, device)
     elif torch.device(device).type == "cpu":
         X = X.cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+        # astype copies: scikit-learn may centre that copy in place (no second N x d copy)
         km = KMeans(n_clusters, n_init=n_init, max_iter=max_iter, tol=tol,
-                    random_state=random_state).fit(X.astype(np.float64))
+                    random_state=random_state, copy_x=False).fit(X.astype(np.float64))
         result = km.cluster_centers_, km.labels_.astype(np.int64)
     else:
         X = torch.as_tensor(X, device=device)

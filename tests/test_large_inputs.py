@@ -2,6 +2,7 @@
 
 import re
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from skdeepcluster.datasets import (
     load_fashion_mnist,
 )
 from skdeepcluster.nn import AlexNetBackbone
+from skdeepcluster.training.nets import batched_apply
 
 Image = pytest.importorskip("PIL.Image")
 pytest.importorskip("torchvision")
@@ -180,6 +182,28 @@ def test_dec_on_a_memmap_reads_batches(fashion, tmp_path, monkeypatch):
     np.testing.assert_array_equal(dec.predict(mm), dec.predict(rows))
     # a view of a memmap is read through its mapping, row for row the same
     np.testing.assert_array_equal(dec.predict(mm[10:50]), dec.predict(rows[10:50]))
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_full_data_passes_hold_no_batch_outputs(streamed):
+    # each batch's outputs are written into the N-row results and dropped: kept
+    # until a final concatenation, they fragmented the heap (see batched_apply)
+    rows = torch.randn(1000, 5, generator=torch.Generator().manual_seed(0))
+    X = inputs.StreamedData(torch.utils.data.TensorDataset(rows)) if streamed else rows
+    module = torch.nn.Linear(5, 3)
+    outputs, alive = [], []
+
+    def fn(m, x):
+        alive.append(sum(ref() is not None for ref in outputs))
+        out = m(x), x.sum(1)
+        outputs.append(weakref.ref(out[0]))
+        return out
+
+    z, sums = batched_apply(module, X, fn, 64, "cpu")
+    assert len(outputs) == 16 and max(alive) <= 1  # at most the previous batch's
+    with torch.no_grad():
+        torch.testing.assert_close(z, module(rows))
+    torch.testing.assert_close(sums, rows.sum(1))
 
 
 def test_values_are_checked_as_they_are_read(fashion, tmp_path):
