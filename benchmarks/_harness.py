@@ -112,6 +112,24 @@ def epoch_cpu_seconds(seconds):
         NeuralNet.notify = original
 
 
+def run_worker(ctx, module, case, tag):
+    """Run one case of a table in a fresh process and return the record it printed.
+
+    ``python -m MODULE CASE --seed S --threads T [--quick] [--device D]`` must print
+    its record as JSON on a line starting with ``tag`` (a fresh process measures its
+    own peak memory and imports).
+    """
+    cmd = [sys.executable, "-m", module, case, "--seed", str(ctx.seeds[0]),
+           "--threads", str(ctx.threads)] + (["--quick"] if ctx.quick else []) \
+        + (["--device", ctx.device] if ctx.device else [])
+    ctx.log(" ".join(cmd[1:]))
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=dict(os.environ))
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(tag + " ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{case} failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1].split(" ", 1)[1])
+
+
 # ---------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------

@@ -8,10 +8,7 @@ Each fit runs in a fresh subprocess (``python -m benchmarks.tables.large CASE``)
 """
 
 import json
-import os
 import resource
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -142,16 +139,7 @@ def run(ctx):
         if dataset not in ctx.datasets:
             continue
         _prepare(dataset, ctx.quick)
-        cmd = [sys.executable, "-m", "benchmarks.tables.large", case, "--seed",
-               str(ctx.seeds[0]), "--threads", str(ctx.threads)] \
-            + (["--quick"] if ctx.quick else []) + (["--device", ctx.device] if ctx.device else [])
-        ctx.log(" ".join(cmd[1:]))
-        proc = subprocess.run(cmd, cwd=_harness.REPO, capture_output=True, text=True,
-                              env=dict(os.environ))
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("LARGE_JSON ")]
-        if proc.returncode != 0 or not lines:
-            raise RuntimeError(f"{case} failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}")
-        rec = json.loads(lines[-1].split(" ", 1)[1])
+        rec = _harness.run_worker(ctx, "benchmarks.tables.large", case, "LARGE_JSON")
         records.append(rec)
         _harness._progress(ctx, rec)
         ctx.log(str(rec))

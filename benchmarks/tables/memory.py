@@ -6,10 +6,7 @@ data, reads its peak RSS so far, fits, and reads the peak again.
 """
 
 import json
-import os
 import resource
-import subprocess
-import sys
 import time
 
 from benchmarks import _harness
@@ -68,16 +65,7 @@ def run(ctx):
     for name, (dataset, _) in _estimators().items():
         if dataset not in ctx.datasets:
             continue
-        cmd = [sys.executable, "-m", "benchmarks.tables.memory", name, "--seed", str(ctx.seeds[0]),
-               "--threads", str(ctx.threads)] + (["--quick"] if ctx.quick else []) \
-            + (["--device", ctx.device] if ctx.device else [])
-        ctx.log(" ".join(cmd[1:]))
-        proc = subprocess.run(cmd, cwd=_harness.REPO, capture_output=True, text=True,
-                              env=dict(os.environ))
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("MEMORY_JSON ")]
-        if proc.returncode != 0 or not lines:
-            raise RuntimeError(f"{name} failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}")
-        rec = json.loads(lines[-1].split(" ", 1)[1])
+        rec = _harness.run_worker(ctx, "benchmarks.tables.memory", name, "MEMORY_JSON")
         records.append(rec)
         ctx.log(str(rec))
     gpu = any("peak_gpu_mib" in r for r in records)
