@@ -15,6 +15,9 @@ DEC (and IDEC), DeepCluster and MultiTaskRNNClusterer then fit data-parallel:
 - every pass over the whole data (features for k-means, DEC's target distribution,
   the final labels) runs on one share of the rows per process and is gathered, and
   the result of each clustering (k-means, spectral) is the main process's;
+- data read in batches (:class:`~skdeepcluster.inputs.StreamedData`: a torch
+  Dataset, a memmap, image files) is split the same way, and each process reads
+  only its rows: its part of every training batch, its share of every full pass;
 
 so that every process holds the same clustering at every step and ends with the
 same fitted estimator. Outside such a launch nothing here changes a fit.
@@ -33,9 +36,14 @@ import torch
 from torch import distributed as dist
 from torch import nn
 
+from .inputs import StreamedData, batch_share
+
 __all__ = ["is_main_process", "world_size"]
 
 _CURRENT = contextvars.ContextVar("skdeepcluster_data_parallel", default=None)
+
+#: Rows of data read in batches compared between the processes at the start of training.
+N_CHECKED_ROWS = 16
 
 
 def _group_size():
@@ -158,16 +166,16 @@ class DataParallel:
         """Refuse a fit whose processes got different training data.
 
         Each process must pass the whole data set (the same ``X``); its share of
-        every batch is taken here. Compared: the shape and the sum of the values.
-        Data read in batches (a torch Dataset, a memmap, image files) is refused:
-        its batches are not split between processes.
+        every batch is taken here. Compared: the shape and the sum of the values,
+        which for data read in batches (a torch Dataset, a memmap, image files) are
+        those of :data:`N_CHECKED_ROWS` rows spread over it (reading it all would
+        cost a pass over the data).
         """
-        if not isinstance(X, (np.ndarray, torch.Tensor)):
-            raise ValueError(
-                "A data-parallel fit (torchrun) trains on an in-memory array; got data "
-                f"read in batches ({type(X).__name__}: a torch Dataset, memmap or image "
-                "files). Fit it in a single process, or load it into an array.")
-        total = float(torch.as_tensor(X).double().sum())
+        if isinstance(X, StreamedData):
+            rows = np.unique(np.linspace(0, len(X) - 1, N_CHECKED_ROWS).round().astype(int))
+            total = float(X.read(rows.tolist()).double().sum()) if len(X) else 0.0
+        else:
+            total = float(torch.as_tensor(X).double().sum())
         seen = [None] * self.world_size
         dist.all_gather_object(seen, (tuple(X.shape), total))
         shapes = {shape for shape, _ in seen}
@@ -266,8 +274,18 @@ class TrainingParallel:
             static_graph=True)
 
     def shard(self, batches):
-        """This process's part of each training batch of ``batches``."""
-        return _ShardedBatches(batches, self.context.rank, self.context.world_size)
+        """This process's part of each training batch of ``batches``.
+
+        An iterator over data read in batches (its ``dataset`` a
+        :class:`~skdeepcluster.inputs.StreamedData`) then reads only those rows; the
+        batches of a tensor are sliced.
+        """
+        rank, world_size = self.context.rank, self.context.world_size
+        data = getattr(batches, "dataset", None)
+        if isinstance(data, StreamedData):
+            batches.dataset = data.sharded(rank, world_size)
+            return batches
+        return _ShardedBatches(batches, rank, world_size)
 
     def mean(self, value):
         """Mean of a scalar tensor over the processes (a batch loss: the whole batch's)."""
@@ -300,10 +318,9 @@ class _ForwardBatch(nn.Module):
 class _ShardedBatches:
     """Each batch of ``batches`` cut in ``world_size`` equal parts; this process's part.
 
-    Equal parts make DDP's average of the per-process mean losses the mean over
-    the batch; the at most ``world_size - 1`` rows left over are not used. A batch
-    that gives a process fewer than two rows is skipped (batch norm needs two), by
-    every process alike.
+    The parts are those of :func:`~skdeepcluster.inputs.batch_share`: equal parts
+    make DDP's average of the per-process mean losses the mean over the batch; a
+    batch that gives a process fewer than two rows is skipped, by every process alike.
     """
 
     def __init__(self, batches, rank, world_size):
@@ -316,11 +333,9 @@ class _ShardedBatches:
 
     def __iter__(self):
         for X, y in self.batches:
-            per = len(X) // self.world_size
-            if per < 2:
-                continue
-            rows = slice(self.rank * per, (self.rank + 1) * per)
-            yield X[rows], (None if y is None else y[rows])
+            rows = batch_share(len(X), self.rank, self.world_size)
+            if rows is not None:
+                yield X[rows], (None if y is None else y[rows])
 
 
 def map_rows(func, X):

@@ -407,6 +407,47 @@ def is_streamed(X):
             or type(X).__module__.split(".")[0] in _DISK_ARRAY_MODULES)
 
 
+def batch_share(n_rows, rank, world_size):
+    """The rows of a batch of ``n_rows`` that process ``rank`` of ``world_size`` trains on.
+
+    The batch is cut in ``world_size`` equal parts in order (process ``r`` takes the
+    ``r``-th), so that the mean of the processes' mean losses is the batch's mean
+    loss; the at most ``world_size - 1`` rows left over are not used.
+
+    Returns
+    -------
+    rows : slice or None
+        None when a part would have fewer than two rows (batch norm needs two):
+        every process then skips the batch alike.
+    """
+    per = n_rows // world_size
+    return slice(rank * per, (rank + 1) * per) if per >= 2 else None
+
+
+class BatchShares:
+    """This process's share of every batch of a batch sampler (see :func:`batch_share`).
+
+    A batch sampler of the global batches, as one process would draw them, in the
+    spirit of torch's ``DistributedSampler``: each of ``world_size`` processes reads
+    only its part of each batch, so together they read each batch once.
+
+    Parameters
+    ----------
+    batches : iterable of sequences of int
+        The indices of each global batch.
+    rank, world_size : int
+    """
+
+    def __init__(self, batches, rank, world_size):
+        self.batches, self.rank, self.world_size = batches, rank, world_size
+
+    def __iter__(self):
+        for indices in self.batches:
+            rows = batch_share(len(indices), self.rank, self.world_size)
+            if rows is not None:
+                yield indices[rows]
+
+
 class _Batches:
     """The indices of each batch, as lists made when the batch is read.
 
@@ -453,7 +494,16 @@ class StreamedData(Dataset):
     train : bool, default=False
         Read through the source's ``training_view()`` (its augmentation), as the
         training steps do.
+
+    Notes
+    -----
+    ``X[start:stop]`` is the same data restricted to those rows (read when it is
+    read), and :meth:`sharded` the data of one process of a data-parallel fit, which
+    reads only its share of every training batch.
     """
+
+    first = 0  # index in the source of row 0 (X[start:stop] is a view)
+    share = None  # (rank, world_size): the training batches of one process of several
 
     def __init__(self, source, scale=1.0, device="cpu", train=False):
         self.source, self.scale, self.device, self.train = source, scale, device, train
@@ -514,6 +564,11 @@ class StreamedData(Dataset):
         return self._replace(maps=self.maps + (fn,),
                              row_shape=self.row_shape if row_shape is None else tuple(row_shape))
 
+    def sharded(self, rank, world_size):
+        """The same data, of which :meth:`loader` reads only process ``rank``'s share
+        of every batch (:class:`BatchShares`); its indices stay those of all rows."""
+        return self._replace(share=(rank, world_size))
+
     def _replace(self, **changes):
         new = copy.copy(self)
         new.__dict__.update(changes)
@@ -529,6 +584,11 @@ class StreamedData(Dataset):
         return item if torch.is_tensor(item) else torch.as_tensor(np.asarray(item))
 
     def __getitem__(self, i):
+        if isinstance(i, slice):  # rows start:stop, still read in batches
+            start, stop, step = i.indices(self.n_samples)
+            if step != 1:
+                raise ValueError("Data read in batches is sliced with a step of 1.")
+            return self._replace(first=self.first + start, n_samples=max(stop - start, 0))
         return self.read([i])[0], i
 
     def __getitems__(self, indices):
@@ -536,6 +596,8 @@ class StreamedData(Dataset):
 
     def read(self, indices):
         """Rows ``indices`` as one float32 tensor of shape ``(len(indices), *row_shape)``."""
+        if self.first:
+            indices = np.asarray(indices) + self.first
         if self._is_array:
             rows = torch.as_tensor(_read_rows(self.source, np.asarray(indices)))
         else:
@@ -587,6 +649,8 @@ class StreamedData(Dataset):
             batch_sampler = _Batches(order, batch_size)
         else:
             batch_sampler = [b.tolist() if torch.is_tensor(b) else list(b) for b in batch_sampler]
+        if self.share is not None:
+            batch_sampler = BatchShares(batch_sampler, *self.share)
         data = self._replace(train=train) if train != self.train else self
         # The loader draws its workers' seeds from this generator, never from torch's
         # global one (which the augmentation of the network draws from): data read

@@ -3,6 +3,9 @@
     python -m torch.distributed.run --standalone --nproc_per_node=2 tests/_distributed_fit.py NAME OUT
     python tests/_distributed_fit.py NAME OUT                 # the same fit in one process
 
+NAME is a configuration of ``ESTIMATORS``; those ending in ``_memmap`` or ``_dataset``
+read their data in batches (a numpy memmap of ``OUT/X.npy``, a torch ``TensorDataset``).
+
 Optional arguments after OUT: a JSON dict of parameters to set, and ``mismatch`` (each
 process drops its rank's number of rows: a fit to refuse).
 
@@ -36,22 +39,35 @@ ESTIMATORS = {
     "rnn": lambda: MultiTaskRNNClusterer(4, pretrain_epochs=4, max_iter=60, batch_size=16,
                                          random_state=0),
 }
+# the same configurations on data read in batches
+ESTIMATORS["dec_memmap"] = ESTIMATORS["dec"]
+ESTIMATORS["deepcluster_dataset"] = ESTIMATORS["deepcluster"]
 
 
-def data(name):
+def data(name, out=None):
+    """``(X, y)`` of configuration ``name``; a memmap's file is written in ``out`` if absent."""
     if name == "rnn":
         X, y = load_basic_motions()
         return X.astype(np.float32), y
     X, y = load_digits(return_X_y=True)
-    return (X[:600] / 16.0).astype(np.float32), y[:600]
+    X, y = (X[:600] / 16.0).astype(np.float32), y[:600]
+    if name.endswith("_memmap"):
+        path = os.path.join(out, "X.npy")
+        if not os.path.exists(path):
+            np.save(path, X)
+        return np.load(path, mmap_mode="r"), y
+    if name.endswith("_dataset"):
+        return torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y)), y
+    return X, y
 
 
 def main(name, out, params="{}", mode=None):
     torch.set_num_threads(1)
-    X, _ = data(name)
+    X, _ = data(name, out)
     rank = int(os.environ.get("RANK", 0))
     if mode == "mismatch":  # a mistake to refuse: each process loads other rows
-        X = X[rank:]
+        X = X[rank:] if isinstance(X, np.ndarray) else torch.utils.data.Subset(
+            X, range(rank, len(X)))
     est = ESTIMATORS[name]().set_params(**json.loads(params)).fit(X)
     weights = np.concatenate([v.detach().cpu().double().numpy().ravel()
                               for v in est.net_.module_.state_dict().values()])

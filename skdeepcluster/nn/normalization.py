@@ -30,7 +30,7 @@ def recalibrate_embedding_norm(autoencoder, X, batch_size):
     autoencoder : nn.Module
         Has ``encode(x)`` and a BatchNorm layer ``embed_norm`` on the embedding,
         whose input is ``(n, features)``.
-    X : Tensor
+    X : Tensor or StreamedData
         All training samples.
     batch_size : int
     """
@@ -55,11 +55,10 @@ def recalibrate_embedding_norm(autoencoder, X, batch_size):
     handle = norm.register_forward_pre_hook(accumulate)
     try:
         autoencoder.eval()
-        streamed = hasattr(X, "batches")  # data read in batches: every process reads it all
-        if streamed:
-            batches = X.batches(batch_size)
+        rows = X if parallel is None else parallel.local_rows(X)
+        if hasattr(rows, "batches"):  # data read in batches
+            batches = rows.batches(batch_size)
         else:
-            rows = X if parallel is None else parallel.local_rows(X)
             batches = (rows[start : start + batch_size] for start in range(0, len(rows), batch_size))
         for x in batches:
             autoencoder.encode(x.to(norm.running_mean.device, norm.running_mean.dtype))
@@ -67,7 +66,7 @@ def recalibrate_embedding_norm(autoencoder, X, batch_size):
         handle.remove()
         for module, training in modes.items():
             module.training = training
-    if parallel is not None and not streamed:  # each process measured its share of the rows
+    if parallel is not None:  # each process measured its share of the rows
         n, mean, m2 = parallel.merge_moments(n, mean, m2)
     if n < 2:  # no variance from one row: the statistics of a fresh BatchNorm
         norm.reset_running_stats()
