@@ -36,8 +36,6 @@ import torch
 from torch import distributed as dist
 from torch import nn
 
-from .inputs import StreamedData, batch_share
-
 __all__ = ["is_main_process", "world_size"]
 
 _CURRENT = contextvars.ContextVar("skdeepcluster_data_parallel", default=None)
@@ -171,7 +169,7 @@ class DataParallel:
         those of :data:`N_CHECKED_ROWS` rows spread over it (reading it all would
         cost a pass over the data).
         """
-        if isinstance(X, StreamedData):
+        if hasattr(X, "read"):  # data read in batches (inputs.StreamedData)
             rows = np.unique(np.linspace(0, len(X) - 1, N_CHECKED_ROWS).round().astype(int))
             total = float(X.read(rows.tolist()).double().sum()) if len(X) else 0.0
         else:
@@ -191,6 +189,48 @@ class DataParallel:
     def wrap(self, net):
         """The data-parallel training of a skorch net (:class:`TrainingParallel`)."""
         return TrainingParallel(net, self)
+
+    def batch_noise(self, shape, batch_dim, draw):
+        """This process's part of the noise of the whole training batch.
+
+        ``draw(global_shape)`` is called with ``shape`` whose axis ``batch_dim`` (this
+        process's rows) is ``world_size`` times longer, and this process's part of it
+        is returned. The processes draw alike (their random states agree), so each
+        row gets the noise (a dropout mask) it gets when one process trains on the
+        whole batch, and the random states stay in step.
+        """
+        per = shape[batch_dim]
+        whole = list(shape)
+        whole[batch_dim] = per * self.world_size
+        return draw(whole).narrow(batch_dim, self.rank * per, per)
+
+    def batch_norm(self, norm, x):
+        """``norm`` (a batch norm in training mode) on ``x`` with the statistics of the
+        whole batch: the rows of all processes, as ``torch.nn.SyncBatchNorm`` (which
+        runs on GPUs only) computes them.
+
+        The mean, then the variance, are all-reduced through autograd, so that the
+        gradients of the whole batch's loss flow back to every process's rows; the
+        running statistics are updated with them as a batch norm of the whole batch
+        does.
+        """
+        dims = [d for d in range(x.dim()) if d != 1]
+        count = x.numel() // x.shape[1] * self.world_size
+        mean = _sum_over_processes(x.sum(dims)) / count
+        centred = x - _per_channel(mean, x)
+        var = _sum_over_processes(centred.pow(2).sum(dims)) / count
+        if norm.track_running_stats:
+            norm.num_batches_tracked.add_(1)
+            momentum = (1.0 / float(norm.num_batches_tracked) if norm.momentum is None
+                        else norm.momentum)
+            with torch.no_grad():
+                norm.running_mean.lerp_(mean.to(norm.running_mean.dtype), momentum)
+                unbiased = var * (count / max(count - 1, 1))
+                norm.running_var.lerp_(unbiased.to(norm.running_var.dtype), momentum)
+        out = centred * _per_channel(torch.rsqrt(var + norm.eps), x)
+        if norm.affine:
+            out = out * _per_channel(norm.weight, x) + _per_channel(norm.bias, x)
+        return out
 
     # ---- passes over all rows --------------------------------------------------------
     def _share(self, n):
@@ -282,7 +322,7 @@ class TrainingParallel:
         """
         rank, world_size = self.context.rank, self.context.world_size
         data = getattr(batches, "dataset", None)
-        if isinstance(data, StreamedData):
+        if hasattr(data, "sharded"):  # data read in batches (inputs.StreamedData)
             batches.dataset = data.sharded(rank, world_size)
             return batches
         return _ShardedBatches(batches, rank, world_size)
@@ -303,6 +343,48 @@ class TrainingParallel:
             dist.broadcast(buffer, src=0)
 
 
+def batch_share(n_rows, rank, world_size):
+    """The rows of a training batch of ``n_rows`` that process ``rank`` trains on.
+
+    The batch is cut in ``world_size`` equal parts in order (process ``r`` takes the
+    ``r``-th), so that the mean of the processes' mean losses is the batch's mean
+    loss; the at most ``world_size - 1`` rows left over are not used.
+
+    Returns
+    -------
+    rows : slice or None
+        None when a part would have fewer than two rows (batch norm needs two):
+        every process then skips the batch alike.
+    """
+    per = n_rows // world_size
+    return slice(rank * per, (rank + 1) * per) if per >= 2 else None
+
+
+def _per_channel(values, x):
+    """``values`` (one per channel, axis 1 of ``x``) shaped to broadcast against ``x``."""
+    return values.reshape(1, -1, *([1] * (x.dim() - 2)))
+
+
+class _SumOverProcesses(torch.autograd.Function):
+    """All-reduce (sum) whose gradient is the all-reduced gradient."""
+
+    @staticmethod
+    def forward(ctx, value):
+        value = value.clone()
+        dist.all_reduce(value)
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+def _sum_over_processes(value):
+    return _SumOverProcesses.apply(value)
+
+
 class _ForwardBatch(nn.Module):
     """A skorch net's training forward pass (``net.forward_batch``) as a module."""
 
@@ -318,7 +400,7 @@ class _ForwardBatch(nn.Module):
 class _ShardedBatches:
     """Each batch of ``batches`` cut in ``world_size`` equal parts; this process's part.
 
-    The parts are those of :func:`~skdeepcluster.inputs.batch_share`: equal parts
+    The parts are those of :func:`batch_share`: equal parts
     make DDP's average of the per-process mean losses the mean over the batch; a
     batch that gives a process fewer than two rows is skipped, by every process alike.
     """

@@ -53,6 +53,8 @@ from sklearn.utils.validation import (
 )
 from torch.utils.data import DataLoader, Dataset
 
+from .distributed import batch_share
+
 FLOAT_DTYPES = [np.float64, np.float32]
 
 
@@ -407,29 +409,13 @@ def is_streamed(X):
             or type(X).__module__.split(".")[0] in _DISK_ARRAY_MODULES)
 
 
-def batch_share(n_rows, rank, world_size):
-    """The rows of a batch of ``n_rows`` that process ``rank`` of ``world_size`` trains on.
-
-    The batch is cut in ``world_size`` equal parts in order (process ``r`` takes the
-    ``r``-th), so that the mean of the processes' mean losses is the batch's mean
-    loss; the at most ``world_size - 1`` rows left over are not used.
-
-    Returns
-    -------
-    rows : slice or None
-        None when a part would have fewer than two rows (batch norm needs two):
-        every process then skips the batch alike.
-    """
-    per = n_rows // world_size
-    return slice(rank * per, (rank + 1) * per) if per >= 2 else None
-
-
 class BatchShares:
-    """This process's share of every batch of a batch sampler (see :func:`batch_share`).
+    """This process's share of every batch of a batch sampler.
 
     A batch sampler of the global batches, as one process would draw them, in the
     spirit of torch's ``DistributedSampler``: each of ``world_size`` processes reads
-    only its part of each batch, so together they read each batch once.
+    only its part of each batch (:func:`skdeepcluster.distributed.batch_share`), so
+    together they read each batch once.
 
     Parameters
     ----------

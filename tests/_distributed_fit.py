@@ -36,7 +36,10 @@ ESTIMATORS = {
     # batch): the two-process fit follows the one-process fit's path
     "deepcluster": lambda: DeepCluster(10, hidden_dims=(), feature_dim=32, pca_dim=16,
                                        n_epochs=4, batch_size=64, n_init=5, random_state=0),
-    "rnn": lambda: MultiTaskRNNClusterer(4, pretrain_epochs=4, max_iter=60, batch_size=16,
+    # batch norm, dropout between the two encoder layers and random teacher forcing:
+    # the processes share the batch statistics and draw the masks of the whole batch
+    "rnn": lambda: MultiTaskRNNClusterer(4, num_layers=2, dropout=0.2, teacher_forcing=0.5,
+                                         pretrain_epochs=4, max_iter=60, batch_size=16,
                                          random_state=0),
 }
 # the same configurations on data read in batches

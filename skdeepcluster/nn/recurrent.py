@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import distributed
+
 
 class ConvGRUCell(nn.Module):
     """A GRU cell whose gates are 1-D convolutions over a spatial axis.
@@ -150,20 +152,33 @@ class BiConvGRUEncoder(nn.Module):
         # every position of the spatial axis is a sequence of its own
         seq = x.permute(0, 3, 1, 2).reshape(batch * length, n_steps, channels)
         h0 = x.new_zeros(2 * len(self.layers), batch * length, self.hidden_size)
-        args = (seq, h0, self.gru_weights(), True, len(self.layers), self.dropout.p,
-                self.training, True, True)  # biases, ..., bidirectional, batch_first
-        if seq.is_cuda:
-            with warnings.catch_warnings():
-                # cuDNN copies the weights, which are views of the convolutions' weights,
-                # into one buffer at every call (a few MB, on the device), with a warning
-                warnings.filterwarnings("ignore", message="RNN module weights are not part")
-                _, h_n = torch.gru(*args)
-        else:
-            _, h_n = torch.gru(*args)
+        weights = self.gru_weights()
+        stack = [(len(self.layers), self.dropout.p, weights)]
+        if (self.training and self.dropout.p > 0 and len(self.layers) > 1
+                and distributed.current() is not None):
+            # one call per layer, with the dropout masks of the whole batch between them
+            per = len(weights) // len(self.layers)
+            stack = [(1, 0.0, weights[i * per:(i + 1) * per]) for i in range(len(self.layers))]
+        for i, (n_layers, dropout, layer_weights) in enumerate(stack):
+            if i:  # the mask of the time-major output, as torch.gru draws it
+                seq = _dropout(out.transpose(0, 1), self.dropout.p, True, 1).transpose(0, 1)
+            out, h_n = self._gru(seq, h0[2 * i:2 * (i + n_layers)], layer_weights, n_layers,
+                                 dropout)
         # h_n[-2:]: the last layer's forward state after the last step and backward
         # state after step 0, shape (2, batch * length, hidden)
         last = h_n[-2:].unflatten(1, (batch, length))
         return last.permute(1, 0, 3, 2).flatten(1)
+
+    def _gru(self, seq, h0, weights, n_layers, dropout):
+        args = (seq, h0, weights, True, n_layers, dropout, self.training,
+                True, True)  # biases, ..., bidirectional, batch_first
+        if not seq.is_cuda:
+            return torch.gru(*args)
+        with warnings.catch_warnings():
+            # cuDNN copies the weights, which are views of the convolutions' weights,
+            # into one buffer at every call (a few MB, on the device), with a warning
+            warnings.filterwarnings("ignore", message="RNN module weights are not part")
+            return torch.gru(*args)
 
     def _forward_steps(self, x):
         batch, n_steps, _, length = x.shape
@@ -185,7 +200,7 @@ class BiConvGRUEncoder(nn.Module):
                 if not last_layer:
                     outputs.append(torch.stack(seq, dim=1))
             if not last_layer:
-                x = self.dropout(torch.cat(outputs, dim=2))
+                x = _dropout(torch.cat(outputs, dim=2), self.dropout.p, self.training, 0)
         return torch.cat(finals, dim=1).flatten(1)
 
 
@@ -270,14 +285,35 @@ class _BatchNorm1d(nn.BatchNorm1d):
     """BatchNorm1d that normalises a training batch of one row with its running statistics.
 
     A single row has no batch variance; this keeps training possible when the last
-    mini-batch (or the whole data set) has one row.
+    mini-batch (or the whole data set) has one row. In a data-parallel fit
+    (:mod:`skdeepcluster.distributed`) a training batch is normalised with the
+    statistics of the whole batch, all processes' rows.
     """
 
     def forward(self, x):
+        parallel = distributed.current()
+        if self.training and parallel is not None:
+            return parallel.batch_norm(self, x)
         if self.training and x.shape[0] == 1:
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
                                 self.bias, False, 0.0, self.eps)
         return super().forward(x)
+
+
+def _dropout(x, p, training, batch_dim):
+    """``F.dropout``; in a data-parallel fit, with the mask of these rows in the whole batch.
+
+    Every process then draws the mask of the whole batch (``batch_dim`` of ``x`` holds
+    this process's rows) and keeps its part: each row is dropped as when one process
+    trains on the whole batch (``F.dropout`` draws ``bernoulli_(1 - p)`` on a tensor
+    of the input's shape, divided by ``1 - p``).
+    """
+    parallel = distributed.current()
+    if parallel is None or not training or p == 0:
+        return F.dropout(x, p, training)
+    mask = parallel.batch_noise(x.shape, batch_dim,
+                                lambda shape: x.new_empty(shape).bernoulli_(1 - p).div_(1 - p))
+    return x * mask
 
 
 class MultiTaskRecurrentAutoencoder(nn.Module):
