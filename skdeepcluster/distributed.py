@@ -28,6 +28,7 @@ The estimators opt in (``_fit_scope(data_parallel=True)``); the training code as
 
 import atexit
 import contextvars
+import functools
 import os
 from contextlib import contextmanager, nullcontext
 
@@ -205,7 +206,7 @@ class DataParallel:
         return draw(whole).narrow(batch_dim, self.rank * per, per)
 
     def batch_norm(self, norm, x):
-        """``norm`` (a batch norm in training mode) on ``x`` with the statistics of the
+        """``norm`` (a batch norm) on ``x``; in training mode, with the statistics of the
         whole batch: the rows of all processes, as ``torch.nn.SyncBatchNorm`` (which
         runs on GPUs only) computes them.
 
@@ -214,6 +215,8 @@ class DataParallel:
         running statistics are updated with them as a batch norm of the whole batch
         does.
         """
+        if not norm.training:
+            return type(norm).forward(norm, x)
         dims = [d for d in range(x.dim()) if d != 1]
         count = x.numel() // x.shape[1] * self.world_size
         mean = _sum_over_processes(x.sum(dims)) / count
@@ -297,7 +300,10 @@ class TrainingParallel:
     and the gradients are averaged over the processes at every backward pass. The
     graph is static (the parameters a step uses are those of the first step), which
     lets a module hold parameters its training loss leaves out (DEC's decoder)
-    without a search for them at every step.
+    without a search for them at every step. Until :meth:`close`, every batch norm
+    of the module normalises a training batch with the statistics of the whole
+    batch (:meth:`DataParallel.batch_norm`), so that each process's part of a batch
+    is normalised as the batch is in one process.
 
     Parameters
     ----------
@@ -312,6 +318,10 @@ class TrainingParallel:
         self.forward = nn.parallel.DistributedDataParallel(
             _ForwardBatch(net), device_ids=[device.index] if device.type == "cuda" else None,
             static_graph=True)
+        self._norms = [m for m in net.module_.modules()
+                       if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        for norm in self._norms:  # an attribute of the instance, removed by close()
+            norm.forward = functools.partial(context.batch_norm, norm)
 
     def shard(self, batches):
         """This process's part of each training batch of ``batches``.
@@ -341,6 +351,11 @@ class TrainingParallel:
         """
         for buffer in self.forward.module.buffers():
             dist.broadcast(buffer, src=0)
+
+    def close(self):
+        """Give the batch norms their own ``forward`` back (the fit ended, or failed)."""
+        for norm in self._norms:
+            del norm.forward
 
 
 def batch_share(n_rows, rank, world_size):

@@ -32,12 +32,11 @@ ESTIMATORS = {
                        batch_size=64, init="kmeans", n_init=5, random_state=0),
     "idec": lambda: DEC(10, hidden_dims=(128, 128), pretrain_epochs=30, max_iter=150,
                         batch_size=64, gamma=0.1, init="kmeans", n_init=5, random_state=0),
-    # no hidden layer, so no batch norm (which would see each process's half of a
-    # batch): the two-process fit follows the one-process fit's path
-    "deepcluster": lambda: DeepCluster(10, hidden_dims=(), feature_dim=32, pca_dim=16,
+    # a hidden layer with batch norm, normalised with the statistics of the whole batch
+    "deepcluster": lambda: DeepCluster(10, hidden_dims=(64,), feature_dim=32, pca_dim=16,
                                        n_epochs=4, batch_size=64, n_init=5, random_state=0),
     # batch norm, dropout between the two encoder layers and random teacher forcing:
-    # the processes share the batch statistics and draw the masks of the whole batch
+    # each process draws the dropout masks of the whole batch and keeps its rows
     "rnn": lambda: MultiTaskRNNClusterer(4, num_layers=2, dropout=0.2, teacher_forcing=0.5,
                                          pretrain_epochs=4, max_iter=60, batch_size=16,
                                          random_state=0),
@@ -76,7 +75,9 @@ def main(name, out, params="{}", mode=None):
                               for v in est.net_.module_.state_dict().values()])
     np.savez(os.path.join(out, f"rank{rank}.npz"), labels=est.labels_, weights=weights,
              train_loss=np.asarray(est.history_[:, "train_loss"], dtype=float),
-             world_size=world_size(), device=str(est.net_.device))
+             world_size=world_size(), device=str(est.net_.device),
+             # modules given a forward of their own during the fit (batch norms)
+             patched=sum("forward" in vars(m) for m in est.net_.module_.modules()))
     # each process asks for its own file: only the main process writes
     skdeepcluster.save(est, os.path.join(out, f"model{rank}.skdc"))
 

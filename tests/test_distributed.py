@@ -60,6 +60,7 @@ def test_two_processes_fit_one_model(name, tmp_path):
     assert code == 0, out[-5000:]
     ranks = [np.load(tmp_path / f"rank{r}.npz") for r in (0, 1)]
     assert all(int(r["world_size"]) == 2 for r in ranks)
+    assert all(int(r["patched"]) == 0 for r in ranks)  # the batch norms got theirs back
     # every process ends with the same fitted estimator
     np.testing.assert_array_equal(ranks[0]["labels"], ranks[1]["labels"])
     np.testing.assert_array_equal(ranks[0]["weights"], ranks[1]["weights"])

@@ -59,7 +59,8 @@ def recalibrate_embedding_norm(autoencoder, X, batch_size):
         if hasattr(rows, "batches"):  # data read in batches
             batches = rows.batches(batch_size)
         else:
-            batches = (rows[start : start + batch_size] for start in range(0, len(rows), batch_size))
+            batches = (rows[start : start + batch_size]
+                       for start in range(0, len(rows), batch_size))
         for x in batches:
             autoencoder.encode(x.to(norm.running_mean.device, norm.running_mean.dtype))
     finally:

@@ -107,7 +107,9 @@ class BiConvGRUEncoder(nn.Module):
     kernel_size : int
         Width of the gate convolutions.
     dropout : float
-        Dropout on the outputs of every layer but the last (as ``torch.nn.GRU``).
+        Dropout on the outputs of every layer but the last (as ``torch.nn.GRU``). In a
+        data-parallel fit (:mod:`skdeepcluster.distributed`) each process drops its
+        rows as one process training on the whole batch would.
 
     Attributes
     ----------
@@ -152,18 +154,16 @@ class BiConvGRUEncoder(nn.Module):
         # every position of the spatial axis is a sequence of its own
         seq = x.permute(0, 3, 1, 2).reshape(batch * length, n_steps, channels)
         h0 = x.new_zeros(2 * len(self.layers), batch * length, self.hidden_size)
-        weights = self.gru_weights()
-        stack = [(len(self.layers), self.dropout.p, weights)]
-        if (self.training and self.dropout.p > 0 and len(self.layers) > 1
-                and distributed.current() is not None):
-            # one call per layer, with the dropout masks of the whole batch between them
-            per = len(weights) // len(self.layers)
-            stack = [(1, 0.0, weights[i * per:(i + 1) * per]) for i in range(len(self.layers))]
-        for i, (n_layers, dropout, layer_weights) in enumerate(stack):
-            if i:  # the mask of the time-major output, as torch.gru draws it
-                seq = _dropout(out.transpose(0, 1), self.dropout.p, True, 1).transpose(0, 1)
-            out, h_n = self._gru(seq, h0[2 * i:2 * (i + n_layers)], layer_weights, n_layers,
-                                 dropout)
+        weights, n_layers, p = self.gru_weights(), len(self.layers), self.dropout.p
+        if not self.training or p == 0 or n_layers == 1 or distributed.current() is None:
+            _, h_n = self._gru(seq, h0, weights, n_layers, p)
+        else:  # one call per layer, with the dropout masks of the whole batch between them
+            per = len(weights) // n_layers
+            for i in range(n_layers):
+                if i:  # the mask of the time-major output, as torch.gru draws it
+                    seq = _dropout(seq.transpose(0, 1), p, True, 1).transpose(0, 1)
+                seq, h_n = self._gru(seq, h0[2 * i:2 * i + 2], weights[i * per:(i + 1) * per],
+                                     1, 0.0)
         # h_n[-2:]: the last layer's forward state after the last step and backward
         # state after step 0, shape (2, batch * length, hidden)
         last = h_n[-2:].unflatten(1, (batch, length))
@@ -285,15 +285,10 @@ class _BatchNorm1d(nn.BatchNorm1d):
     """BatchNorm1d that normalises a training batch of one row with its running statistics.
 
     A single row has no batch variance; this keeps training possible when the last
-    mini-batch (or the whole data set) has one row. In a data-parallel fit
-    (:mod:`skdeepcluster.distributed`) a training batch is normalised with the
-    statistics of the whole batch, all processes' rows.
+    mini-batch (or the whole data set) has one row.
     """
 
     def forward(self, x):
-        parallel = distributed.current()
-        if self.training and parallel is not None:
-            return parallel.batch_norm(self, x)
         if self.training and x.shape[0] == 1:
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
                                 self.bias, False, 0.0, self.eps)

@@ -73,6 +73,8 @@ class TrainingNet(NeuralNet):
         except KeyboardInterrupt as exc:
             raise _Interrupted from exc
         finally:
+            if self.data_parallel_ is not None:
+                self.data_parallel_.close()
             self.data_parallel_ = None
 
     def partial_fit(self, *args, **kwargs):
