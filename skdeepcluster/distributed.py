@@ -191,6 +191,18 @@ class DataParallel:
         """The data-parallel training of a skorch net (:class:`TrainingParallel`)."""
         return TrainingParallel(net, self)
 
+    def whole_batch(self, module, x):
+        """``module(x)``, a batch norm or a dropout, as on the whole training batch.
+
+        In eval mode, the module's own ``forward``; in training mode,
+        :meth:`batch_norm` or :meth:`dropout` (rows along axis 0).
+        """
+        if not module.training:
+            return type(module).forward(module, x)
+        if isinstance(module, nn.Dropout):
+            return self.dropout(x, module.p)
+        return self.batch_norm(module, x)
+
     def batch_noise(self, shape, batch_dim, draw):
         """This process's part of the noise of the whole training batch.
 
@@ -205,18 +217,27 @@ class DataParallel:
         whole[batch_dim] = per * self.world_size
         return draw(whole).narrow(batch_dim, self.rank * per, per)
 
+    def dropout(self, x, p, batch_dim=0):
+        """Training-mode dropout of ``x`` (this process's rows along ``batch_dim``) with
+        its part of the mask of the whole batch (:meth:`batch_noise`): the mask
+        ``F.dropout`` draws for the whole batch in one process (``bernoulli_(1 - p)``
+        on a tensor of its shape, divided by ``1 - p``)."""
+        if p == 0:
+            return x
+        mask = self.batch_noise(x.shape, batch_dim,
+                                lambda shape: x.new_empty(shape).bernoulli_(1 - p).div_(1 - p))
+        return x * mask
+
     def batch_norm(self, norm, x):
-        """``norm`` (a batch norm) on ``x``; in training mode, with the statistics of the
-        whole batch: the rows of all processes, as ``torch.nn.SyncBatchNorm`` (which
-        runs on GPUs only) computes them.
+        """Training-mode batch norm ``norm`` of ``x`` with the statistics of the whole
+        batch: the rows of all processes, as ``torch.nn.SyncBatchNorm`` (which runs on
+        GPUs only) computes them.
 
         The mean, then the variance, are all-reduced through autograd, so that the
         gradients of the whole batch's loss flow back to every process's rows; the
         running statistics are updated with them as a batch norm of the whole batch
         does.
         """
-        if not norm.training:
-            return type(norm).forward(norm, x)
         dims = [d for d in range(x.dim()) if d != 1]
         count = x.numel() // x.shape[1] * self.world_size
         mean = _sum_over_processes(x.sum(dims)) / count
@@ -300,10 +321,10 @@ class TrainingParallel:
     and the gradients are averaged over the processes at every backward pass. The
     graph is static (the parameters a step uses are those of the first step), which
     lets a module hold parameters its training loss leaves out (DEC's decoder)
-    without a search for them at every step. Until :meth:`close`, every batch norm
-    of the module normalises a training batch with the statistics of the whole
-    batch (:meth:`DataParallel.batch_norm`), so that each process's part of a batch
-    is normalised as the batch is in one process.
+    without a search for them at every step. Until :meth:`close`, the batch norms
+    and dropouts of the module act on each process's rows as on the whole batch
+    (:meth:`DataParallel.whole_batch`): statistics of all rows, dropout masks of all
+    rows, so that a step is the step of one process over the whole batch.
 
     Parameters
     ----------
@@ -318,10 +339,10 @@ class TrainingParallel:
         self.forward = nn.parallel.DistributedDataParallel(
             _ForwardBatch(net), device_ids=[device.index] if device.type == "cuda" else None,
             static_graph=True)
-        self._norms = [m for m in net.module_.modules()
-                       if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        for norm in self._norms:  # an attribute of the instance, removed by close()
-            norm.forward = functools.partial(context.batch_norm, norm)
+        self._replaced = [m for m in net.module_.modules()
+                          if isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.Dropout))]
+        for module in self._replaced:  # an attribute of the instance, removed by close()
+            module.forward = functools.partial(context.whole_batch, module)
 
     def shard(self, batches):
         """This process's part of each training batch of ``batches``.
@@ -353,9 +374,10 @@ class TrainingParallel:
             dist.broadcast(buffer, src=0)
 
     def close(self):
-        """Give the batch norms their own ``forward`` back (the fit ended, or failed)."""
-        for norm in self._norms:
-            del norm.forward
+        """Give the batch norms and dropouts their own ``forward`` back (the fit ended or
+        failed)."""
+        for module in self._replaced:
+            del module.forward
 
 
 def batch_share(n_rows, rank, world_size):

@@ -155,13 +155,14 @@ class BiConvGRUEncoder(nn.Module):
         seq = x.permute(0, 3, 1, 2).reshape(batch * length, n_steps, channels)
         h0 = x.new_zeros(2 * len(self.layers), batch * length, self.hidden_size)
         weights, n_layers, p = self.gru_weights(), len(self.layers), self.dropout.p
-        if not self.training or p == 0 or n_layers == 1 or distributed.current() is None:
+        parallel = distributed.current()
+        if not self.training or p == 0 or n_layers == 1 or parallel is None:
             _, h_n = self._gru(seq, h0, weights, n_layers, p)
         else:  # one call per layer, with the dropout masks of the whole batch between them
             per = len(weights) // n_layers
             for i in range(n_layers):
-                if i:  # the mask of the time-major output, as torch.gru draws it
-                    seq = _dropout(seq.transpose(0, 1), p, True, 1).transpose(0, 1)
+                if i:  # the mask of the time-major output (steps, rows, features), as torch.gru
+                    seq = parallel.dropout(seq.transpose(0, 1), p, batch_dim=1).transpose(0, 1)
                 seq, h_n = self._gru(seq, h0[2 * i:2 * i + 2], weights[i * per:(i + 1) * per],
                                      1, 0.0)
         # h_n[-2:]: the last layer's forward state after the last step and backward
@@ -200,7 +201,7 @@ class BiConvGRUEncoder(nn.Module):
                 if not last_layer:
                     outputs.append(torch.stack(seq, dim=1))
             if not last_layer:
-                x = _dropout(torch.cat(outputs, dim=2), self.dropout.p, self.training, 0)
+                x = self.dropout(torch.cat(outputs, dim=2))
         return torch.cat(finals, dim=1).flatten(1)
 
 
@@ -293,22 +294,6 @@ class _BatchNorm1d(nn.BatchNorm1d):
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
                                 self.bias, False, 0.0, self.eps)
         return super().forward(x)
-
-
-def _dropout(x, p, training, batch_dim):
-    """``F.dropout``; in a data-parallel fit, with the mask of these rows in the whole batch.
-
-    Every process then draws the mask of the whole batch (``batch_dim`` of ``x`` holds
-    this process's rows) and keeps its part: each row is dropped as when one process
-    trains on the whole batch (``F.dropout`` draws ``bernoulli_(1 - p)`` on a tensor
-    of the input's shape, divided by ``1 - p``).
-    """
-    parallel = distributed.current()
-    if parallel is None or not training or p == 0:
-        return F.dropout(x, p, training)
-    mask = parallel.batch_noise(x.shape, batch_dim,
-                                lambda shape: x.new_empty(shape).bernoulli_(1 - p).div_(1 - p))
-    return x * mask
 
 
 class MultiTaskRecurrentAutoencoder(nn.Module):
