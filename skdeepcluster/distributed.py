@@ -18,6 +18,9 @@ DEC (and IDEC), DeepCluster and MultiTaskRNNClusterer then fit data-parallel:
 - data read in batches (:class:`~skdeepcluster.inputs.StreamedData`: a torch
   Dataset, a memmap, image files) is split the same way, and each process reads
   only its rows: its part of every training batch, its share of every full pass;
+- batch norms normalise with the statistics of the whole batch and dropouts apply
+  each process's rows of the whole batch's mask, so that a step is the step of one
+  process over the whole batch;
 
 so that every process holds the same clustering at every step and ends with the
 same fitted estimator. Outside such a launch nothing here changes a fit.

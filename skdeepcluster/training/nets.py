@@ -51,8 +51,10 @@ class TrainingNet(NeuralNet):
 
     In a data-parallel fit (:mod:`skdeepcluster.distributed`), training runs the
     forward pass through ``DistributedDataParallel`` (``data_parallel_``), each
-    process takes its part of every training batch, and the recorded batch loss is
-    the mean over the processes (the loss of the whole batch, the same on all).
+    process takes (or, from data read in batches, reads) its part of every training
+    batch, batch norms and dropouts act as on the whole batch, and the recorded
+    batch loss is the mean over the processes (the loss of the whole batch, the same
+    on all).
     """
 
     data_parallel_ = None  # a distributed.TrainingParallel during a data-parallel fit
