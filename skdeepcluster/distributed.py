@@ -241,10 +241,12 @@ class DataParallel:
         running statistics are updated with them as a batch norm of the whole batch
         does.
         """
-        dims = [d for d in range(x.dim()) if d != 1]
-        count = x.numel() // x.shape[1] * self.world_size
-        mean = _sum_over_processes(x.sum(dims)) / count
-        centred = x - _per_channel(mean, x)
+        # statistics in float32 at least (a bfloat16 sum over a batch loses its digits)
+        h = x if x.dtype in (torch.float32, torch.float64) else x.float()
+        dims = [d for d in range(h.dim()) if d != 1]
+        count = h.numel() // h.shape[1] * self.world_size
+        mean = _sum_over_processes(h.sum(dims)) / count
+        centred = h - _per_channel(mean, h)
         var = _sum_over_processes(centred.pow(2).sum(dims)) / count
         if norm.track_running_stats:
             norm.num_batches_tracked.add_(1)
@@ -254,10 +256,10 @@ class DataParallel:
                 norm.running_mean.lerp_(mean.to(norm.running_mean.dtype), momentum)
                 unbiased = var * (count / max(count - 1, 1))
                 norm.running_var.lerp_(unbiased.to(norm.running_var.dtype), momentum)
-        out = centred * _per_channel(torch.rsqrt(var + norm.eps), x)
+        out = centred * _per_channel(torch.rsqrt(var + norm.eps), h)
         if norm.affine:
-            out = out * _per_channel(norm.weight, x) + _per_channel(norm.bias, x)
-        return out
+            out = out * _per_channel(norm.weight, h) + _per_channel(norm.bias, h)
+        return out.to(x.dtype)
 
     # ---- passes over all rows --------------------------------------------------------
     def _share(self, n):

@@ -4,6 +4,7 @@ Each fit runs ``tests/_distributed_fit.py`` as a user's script, in a fresh proce
 group of its own, with a timeout (a deadlock fails the test instead of hanging CI).
 """
 
+import copy
 import os
 import signal
 import subprocess
@@ -146,3 +147,38 @@ def test_batch_noise_is_each_process_part_of_the_whole_batch():
         parts.append(context.batch_noise((7, 3, 5), 1, draw))
     torch.manual_seed(0)
     np.testing.assert_array_equal(torch.cat(parts, 1), draw((7, 6, 5)))
+
+
+@pytest.mark.parametrize("norm", [torch.nn.BatchNorm1d(3),
+                                  torch.nn.BatchNorm2d(3, momentum=None)])
+def test_whole_batch_norm_is_a_batch_norm(norm, tmp_path):
+    """In a group of one process, the whole-batch batch norm is torch's: same output,
+    gradients and running statistics."""
+    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}",
+                                         rank=0, world_size=1)
+    try:
+        context = DataParallel("cpu")
+        reference = copy.deepcopy(norm)
+        with torch.no_grad():
+            for module in (norm, reference):  # not the identity affine map
+                module.weight.copy_(torch.tensor([0.5, 2.0, -1.0]))
+                module.bias.copy_(torch.tensor([0.1, 0.0, -0.3]))
+        shape = (8, 3) if isinstance(norm, torch.nn.BatchNorm1d) else (8, 3, 4, 5)
+        x = (torch.randn(shape, generator=torch.Generator().manual_seed(0)) * 3 + 1)
+        weights = torch.randn(shape, generator=torch.Generator().manual_seed(1))
+        results = []
+        for forward in (lambda x: context.batch_norm(norm, x), reference):
+            x_grad = x.clone().requires_grad_()
+            for _ in range(2):  # two steps: the running statistics are updated twice
+                out = forward(x_grad)
+            (out * weights).sum().backward()
+            results.append((out.detach(), x_grad.grad))
+        for ours, theirs in zip(*results):
+            torch.testing.assert_close(ours, theirs)
+        for ours, theirs in zip([*norm.parameters(), *norm.buffers()],
+                                [*reference.parameters(), *reference.buffers()]):
+            torch.testing.assert_close(ours, theirs)
+            if ours.grad is not None:
+                torch.testing.assert_close(ours.grad, theirs.grad)
+    finally:
+        torch.distributed.destroy_process_group()
