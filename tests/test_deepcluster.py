@@ -11,7 +11,8 @@ from skorch.dataset import Dataset
 from torch import nn
 
 from skdeepcluster import DeepCluster
-from skdeepcluster.nn import RandomCropFlip, SobelFilter
+from skdeepcluster.nn import ConvBackbone, RandomCropFlip, SobelFilter
+from skdeepcluster.nn.backbones import crop_shift, pooled_blocks
 from skdeepcluster.training import UniformClusterIterator, fit_whitening, whiten
 
 # 8×8 digits through the convnet: small but every image code path (reshape, conv,
@@ -162,6 +163,45 @@ def test_sobel_and_augmentation_modules():
     assert torch.equal(aug.eval()(x), x)
     y = aug.train()(x)
     assert y.shape == x.shape and not torch.equal(y, x)
+
+
+@pytest.mark.parametrize(
+    "size, blocks, pooled, shift",
+    [((8, 8), 3, 0, 0), ((16, 15), 3, 0, 1), ((15, 16), 3, 0, 1), ((16, 16), 3, 1, 1),
+     ((28, 28), 3, 1, 2), ((32, 40), 3, 2, 2), ((64, 64), 3, 3, 5), ((224, 224), 3, 3, 18),
+     ((64, 64), 1, 1, 5), ((2, 2), 3, 0, 0), ((3, 5), 3, 0, 0), ((1, 1), 3, 0, 0)],
+)
+def test_convnet_rule_from_the_image_size(size, blocks, pooled, shift):
+    # pooling stops before the shorter side drops under 8 pixels; shifts are 1/12 of it
+    assert pooled_blocks(size, blocks) == pooled
+    assert crop_shift(size) == shift
+    net = ConvBackbone(1, size, (4,) * blocks, 6)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in net.convs) == pooled
+    assert net.augment.padding == shift
+    side = [s for s in size]
+    for _ in range(pooled):
+        side = [-(-s // 2) for s in side]
+    assert net.fc.in_features == 4 * side[0] * side[1]
+
+
+def test_convnet_pooling_can_be_asked_for():
+    assert pooled_blocks((8, 8), 3, min_size=1) == 3
+    assert pooled_blocks((2, 3), 3, min_size=1) == 1  # a 1-pixel side cannot halve
+    net = ConvBackbone(1, (8, 8), (4, 4, 4), 6, min_pooled_size=1, shift=2)
+    assert net.fc.in_features == 4 and net.augment.padding == 2
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (1, 2, 2), (3, 5), (3, 3, 5), (1, 1, 1), (3, 1, 1)])
+def test_tiny_images_and_few_samples_with_defaults(shape):
+    # images smaller than one pooling step, one more sample than clusters
+    X = np.random.RandomState(0).rand(11, *shape)
+    dc = DeepCluster(n_clusters=10, input_shape=shape, n_epochs=2, random_state=0).fit(X)
+    assert not any(isinstance(m, nn.MaxPool2d) for m in dc.net_.module_.backbone.convs)
+    assert dc.labels_.shape == (11,) and set(dc.labels_) <= set(range(10))
+    assert dc.n_components_ == 10  # pca_dim capped at n_samples - 1
+    Z = dc.transform(X)
+    assert Z.shape == (11, 10) and np.isfinite(Z).all()
+    assert dc.predict(X[:3]).shape == (3,)
 
 
 def test_uniform_cluster_sampling_balances_clusters():
