@@ -11,8 +11,7 @@ from skorch.dataset import Dataset
 from torch import nn
 
 from skdeepcluster import DeepCluster
-from skdeepcluster.nn import ConvBackbone, RandomCropFlip, SobelFilter
-from skdeepcluster.nn.backbones import crop_shift, pooled_blocks
+from skdeepcluster.nn import ConvBackbone, RandomCropFlip, SobelFilter, crop_shift, pooled_blocks
 from skdeepcluster.training import UniformClusterIterator, fit_whitening, whiten
 
 # 8×8 digits through the convnet: small but every image code path (reshape, conv,
@@ -120,7 +119,7 @@ def test_quality_on_digits(digits):
     flat = DeepCluster(n_clusters=10, n_pseudo_clusters=50, hidden_dims=(256,), feature_dim=64,
                        pca_dim=32, n_epochs=15, batch_size=128, random_state=0).fit(X)
     assert normalized_mutual_info_score(y, flat.labels_) > 0.7
-    # no flips or 2-pixel shifts: too strong for 8×8 digits
+    # no flips: they turn some digits into others
     conv = DeepCluster(**{**IMAGE, "n_epochs": 8, "n_pseudo_clusters": 50, "augment": False}).fit(X)
     assert normalized_mutual_info_score(y, conv.labels_) > 0.6
     # the epoch-to-epoch NMI of the pseudo-labels is recorded and far from random
@@ -167,12 +166,13 @@ def test_sobel_and_augmentation_modules():
 
 @pytest.mark.parametrize(
     "size, blocks, pooled, shift",
-    [((8, 8), 3, 0, 0), ((16, 15), 3, 0, 1), ((15, 16), 3, 0, 1), ((16, 16), 3, 1, 1),
-     ((28, 28), 3, 1, 2), ((32, 40), 3, 2, 2), ((64, 64), 3, 3, 5), ((224, 224), 3, 3, 18),
-     ((64, 64), 1, 1, 5), ((2, 2), 3, 0, 0), ((3, 5), 3, 0, 0), ((1, 1), 3, 0, 0)],
+    [((8, 8), 3, 0, 0), ((13, 40), 3, 0, 1), ((16, 15), 3, 1, 1), ((15, 16), 3, 1, 1),
+     ((14, 14), 3, 1, 1), ((28, 28), 3, 2, 2), ((32, 40), 3, 2, 2), ((56, 64), 3, 3, 4),
+     ((224, 224), 3, 3, 18), ((64, 64), 1, 1, 5), ((2, 2), 3, 0, 0), ((3, 5), 3, 0, 0),
+     ((1, 1), 3, 0, 0)],
 )
 def test_convnet_rule_from_the_image_size(size, blocks, pooled, shift):
-    # pooling stops before the shorter side drops under 8 pixels; shifts are 1/12 of it
+    # pooling stops before the shorter side drops under 7 pixels; shifts are 1/12 of it
     assert pooled_blocks(size, blocks) == pooled
     assert crop_shift(size) == shift
     net = ConvBackbone(1, size, (4,) * blocks, 6)

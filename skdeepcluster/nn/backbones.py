@@ -61,19 +61,19 @@ class RandomCropFlip(nn.Module):
         return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
-def pooled_blocks(image_size, n_blocks, min_size=8):
+def pooled_blocks(image_size, n_blocks, min_size=7):
     """How many convolution blocks pool 2×2 on images of ``image_size``.
 
     The first blocks pool, as many as keep the shorter side of the feature map at
-    least ``min_size`` pixels (at most ``n_blocks``): none on 8×8 or 15×16 images,
-    one on 28×28, all three of three blocks on 64×64.
+    least ``min_size`` pixels (at most ``n_blocks``): none on 8×8 images, one on
+    16×15, two on 28×28, all three of three blocks from 56×56 up.
 
     Parameters
     ----------
     image_size : tuple of int
         ``(height, width)``.
     n_blocks : int
-    min_size : int, default=8
+    min_size : int, default=7
 
     Returns
     -------
@@ -116,7 +116,7 @@ class ConvBackbone(nn.Module):
     augment : bool
         Apply :class:`RandomCropFlip` in training mode, with shifts of up to
         ``shift`` pixels.
-    min_pooled_size : int, default=8
+    min_pooled_size : int, default=7
         Blocks pool while the feature map's shorter side stays at least this many
         pixels; 1 pools in every block that the map allows.
     shift : int or None, default=None
@@ -124,7 +124,7 @@ class ConvBackbone(nn.Module):
     """
 
     def __init__(self, in_channels, image_size, channels, feature_dim, sobel=False,
-                 augment=True, min_pooled_size=8, shift=None):
+                 augment=True, min_pooled_size=7, shift=None):
         super().__init__()
         h, w = image_size
         shift = crop_shift(image_size) if shift is None else shift
