@@ -61,27 +61,32 @@ class RandomCropFlip(nn.Module):
         return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
-def pooled_blocks(image_size, n_blocks, min_size=7):
+def pooled_blocks(image_size, n_blocks, min_image=16, min_size=4):
     """How many convolution blocks pool 2×2 on images of ``image_size``.
 
-    The first blocks pool, as many as keep the shorter side of the feature map at
-    least ``min_size`` pixels (at most ``n_blocks``): none on 8×8 images, one on
-    16×15, two on 28×28, all three of three blocks from 56×56 up.
+    Images whose shorter side is under ``min_image`` pixels are not pooled: each
+    halving would leave too few pixels to tell shapes apart. Larger images pool in
+    the first blocks, as many as keep the map at least ``min_size`` pixels on its
+    shorter side (at most ``n_blocks``): none on 8×8 or 16×15 images, two on 16×16,
+    three (of three blocks) on 28×28 and larger.
 
     Parameters
     ----------
     image_size : tuple of int
         ``(height, width)``.
     n_blocks : int
-    min_size : int, default=7
+    min_image : int, default=16
+    min_size : int, default=4
 
     Returns
     -------
     int
     """
     side, n = min(image_size), 0
-    while n < n_blocks and side / 2 ** (n + 1) >= min_size:
-        n += 1
+    if side < min_image:
+        return 0
+    while n < n_blocks and math.ceil(side / 2) >= min_size:
+        side, n = math.ceil(side / 2), n + 1
     return n
 
 
@@ -95,11 +100,11 @@ class ConvBackbone(nn.Module):
     """A small convnet with batch norm for images, shaped by the image size.
 
     Blocks of ``Conv 3×3 → BatchNorm → ReLU``, one per entry of ``channels``; the
-    first :func:`pooled_blocks` of them end with ``MaxPool 2×2``, so that the
-    final feature map keeps at least ``min_pooled_size`` pixels on its shorter side
-    (small images are not pooled away). Then a linear layer to ``feature_dim``. Its
-    output, before any activation, is the feature vector DeepCluster clusters (as
-    the reference clusters the last fully connected layer before its ReLU).
+    first ``pooled`` of them end with ``MaxPool 2×2`` (by default
+    :func:`pooled_blocks`: small images are not pooled away). Then a linear layer
+    to ``feature_dim``. Its output, before any activation, is the feature vector
+    DeepCluster clusters (as the reference clusters the last fully connected layer
+    before its ReLU).
 
     Parameters
     ----------
@@ -116,26 +121,25 @@ class ConvBackbone(nn.Module):
     augment : bool
         Apply :class:`RandomCropFlip` in training mode, with shifts of up to
         ``shift`` pixels.
-    min_pooled_size : int, default=7
-        Blocks pool while the feature map's shorter side stays at least this many
-        pixels; 1 pools in every block that the map allows.
+    pooled : int or None, default=None
+        Number of blocks that pool; None: :func:`pooled_blocks` of the image size.
     shift : int or None, default=None
         Largest shift of the augmentation; None: :func:`crop_shift` of the image size.
     """
 
     def __init__(self, in_channels, image_size, channels, feature_dim, sobel=False,
-                 augment=True, min_pooled_size=7, shift=None):
+                 augment=True, pooled=None, shift=None):
         super().__init__()
         h, w = image_size
         shift = crop_shift(image_size) if shift is None else shift
         self.augment = RandomCropFlip(shift) if augment else nn.Identity()
         self.sobel = SobelFilter() if sobel else nn.Identity()
-        n_pooled = pooled_blocks(image_size, len(channels), min_pooled_size)
+        pooled = pooled_blocks(image_size, len(channels)) if pooled is None else pooled
         layers, c_in = [], 2 if sobel else in_channels
         for i, c_out in enumerate(channels):
             layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out),
                        nn.ReLU(inplace=True)]
-            if i < n_pooled:
+            if i < pooled:
                 layers.append(nn.MaxPool2d(2, ceil_mode=True))
                 h, w = math.ceil(h / 2), math.ceil(w / 2)
             c_in = c_out
