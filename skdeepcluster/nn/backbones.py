@@ -61,13 +61,50 @@ class RandomCropFlip(nn.Module):
         return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
-class ConvBackbone(nn.Module):
-    """A small convnet with batch norm for images.
+def pooled_blocks(image_size, n_blocks, min_image=16, min_size=4):
+    """How many convolution blocks pool 2×2 on images of ``image_size``.
 
-    Blocks of ``Conv 3×3 → BatchNorm → ReLU → MaxPool 2×2`` (one per entry of
-    ``channels``), then a linear layer to ``feature_dim``. Its output, before any
-    activation, is the feature vector DeepCluster clusters (as the reference
-    clusters the last fully connected layer before its ReLU).
+    Images whose shorter side is under ``min_image`` pixels are not pooled: each
+    halving would leave too few pixels to tell shapes apart. Larger images pool in
+    the first blocks, as many as keep the map at least ``min_size`` pixels on its
+    shorter side (at most ``n_blocks``): none on 8×8 or 16×15 images, two on 16×16,
+    three (of three blocks) on 28×28 and larger.
+
+    Parameters
+    ----------
+    image_size : tuple of int
+        ``(height, width)``.
+    n_blocks : int
+    min_image : int, default=16
+    min_size : int, default=4
+
+    Returns
+    -------
+    int
+    """
+    side, n = min(image_size), 0
+    if side < min_image:
+        return 0
+    while n < n_blocks and math.ceil(side / 2) >= min_size:
+        side, n = math.ceil(side / 2), n + 1
+    return n
+
+
+def crop_shift(image_size):
+    """The largest shift of :class:`RandomCropFlip` for ``image_size``: 1/12 of the
+    shorter side, rounded down (2 pixels at 28×28, 1 at 15×16, none at 8×8)."""
+    return min(image_size) // 12
+
+
+class ConvBackbone(nn.Module):
+    """A small convnet with batch norm for images, shaped by the image size.
+
+    Blocks of ``Conv 3×3 → BatchNorm → ReLU``, one per entry of ``channels``; the
+    first ``pooled`` of them end with ``MaxPool 2×2`` (by default
+    :func:`pooled_blocks`: small images are not pooled away). Then a linear layer
+    to ``feature_dim``. Its output, before any activation, is the feature vector
+    DeepCluster clusters (as the reference clusters the last fully connected layer
+    before its ReLU).
 
     Parameters
     ----------
@@ -82,20 +119,30 @@ class ConvBackbone(nn.Module):
     sobel : bool
         Filter the input with :class:`SobelFilter` first.
     augment : bool
-        Apply :class:`RandomCropFlip` in training mode.
+        Apply :class:`RandomCropFlip` in training mode, with shifts of up to
+        ``shift`` pixels.
+    pooled : int or None, default=None
+        Number of blocks that pool; None: :func:`pooled_blocks` of the image size.
+    shift : int or None, default=None
+        Largest shift of the augmentation; None: :func:`crop_shift` of the image size.
     """
 
     def __init__(self, in_channels, image_size, channels, feature_dim, sobel=False,
-                 augment=True):
+                 augment=True, pooled=None, shift=None):
         super().__init__()
-        self.augment = RandomCropFlip() if augment else nn.Identity()
-        self.sobel = SobelFilter() if sobel else nn.Identity()
-        layers, c_in = [], 2 if sobel else in_channels
         h, w = image_size
-        for c_out in channels:
+        shift = crop_shift(image_size) if shift is None else shift
+        self.augment = RandomCropFlip(shift) if augment else nn.Identity()
+        self.sobel = SobelFilter() if sobel else nn.Identity()
+        pooled = pooled_blocks(image_size, len(channels)) if pooled is None else pooled
+        layers, c_in = [], 2 if sobel else in_channels
+        for i, c_out in enumerate(channels):
             layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out),
-                       nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True)]
-            c_in, h, w = c_out, math.ceil(h / 2), math.ceil(w / 2)
+                       nn.ReLU(inplace=True)]
+            if i < pooled:
+                layers.append(nn.MaxPool2d(2, ceil_mode=True))
+                h, w = math.ceil(h / 2), math.ceil(w / 2)
+            c_in = c_out
         self.convs = nn.Sequential(*layers)
         self.fc = nn.Linear(c_in * h * w, feature_dim)
         for m in self.convs:
