@@ -149,6 +149,26 @@ def test_batch_noise_is_each_process_part_of_the_whole_batch():
     np.testing.assert_array_equal(torch.cat(parts, 1), draw((7, 6, 5)))
 
 
+def test_augmentation_is_each_process_part_of_the_whole_batch(monkeypatch):
+    """DeepCluster's random shifts and flips: two processes' halves of a batch get the
+    crops and flips one process gives the whole batch."""
+    from skdeepcluster import distributed
+    from skdeepcluster.nn import RandomCropFlip
+
+    augment = RandomCropFlip(padding=2).train()
+    x = torch.randn(8, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    torch.manual_seed(0)
+    whole = augment(x)
+    parts = []
+    for rank in (0, 1):
+        context = DataParallel.__new__(DataParallel)  # no process group needed here
+        context.rank, context.world_size = rank, 2
+        monkeypatch.setattr(distributed, "current", lambda: context)
+        torch.manual_seed(0)
+        parts.append(augment(x[4 * rank:4 * rank + 4]))
+    np.testing.assert_array_equal(torch.cat(parts), whole)
+
+
 @pytest.mark.parametrize("norm", [torch.nn.BatchNorm1d(3),
                                   torch.nn.BatchNorm2d(3, momentum=None)])
 def test_whole_batch_norm_is_a_batch_norm(norm, tmp_path):

@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import distributed
+
 
 class SobelFilter(nn.Module):
     """Fixed Sobel filtering: grey level, then horizontal and vertical gradients.
@@ -31,7 +33,8 @@ class RandomCropFlip(nn.Module):
     Each image is zero-padded by ``padding`` pixels and cropped back to its size at
     a random offset, then flipped left-right with probability 1/2. The identity in
     eval mode. Randomness comes from torch's global generator (seeded by the
-    estimator's ``fit``).
+    estimator's ``fit``); in a data-parallel fit each process applies its rows of
+    the shifts and flips drawn for the whole batch, as one process would.
 
     Parameters
     ----------
@@ -50,15 +53,22 @@ class RandomCropFlip(nn.Module):
         p = self.padding
         if p > 0:
             padded = F.pad(x, (p, p, p, p))
-            dy = torch.randint(0, 2 * p + 1, (n, 1), device=x.device)
-            dx = torch.randint(0, 2 * p + 1, (n, 1), device=x.device)
+            shift = lambda shape: torch.randint(0, 2 * p + 1, shape, device=x.device)  # noqa: E731
+            dy = _batch_noise((n, 1), shift)
+            dx = _batch_noise((n, 1), shift)
             rows = (torch.arange(h, device=x.device) + dy)[:, None, :, None]  # (n,1,h,1)
             cols = (torch.arange(w, device=x.device) + dx)[:, None, None, :]  # (n,1,1,w)
             batch = torch.arange(n, device=x.device)[:, None, None, None]
             chans = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
             x = padded[batch, chans, rows, cols]
-        flip = torch.rand(n, device=x.device) < 0.5
+        flip = _batch_noise((n,), lambda shape: torch.rand(shape, device=x.device)) < 0.5
         return torch.where(flip[:, None, None, None], x.flip(-1), x)
+
+
+def _batch_noise(shape, draw):
+    """``draw(shape)``; in a data-parallel fit, this process's rows of the whole batch's draw."""
+    parallel = distributed.current()
+    return draw(shape) if parallel is None else parallel.batch_noise(shape, 0, draw)
 
 
 def pooled_blocks(image_size, n_blocks, min_image=16, min_size=4):
