@@ -74,8 +74,12 @@ class FullDataSoftAssign:
                                  device)
 
 
-def spectral_centers(z, n_clusters, n_neighbors, rng):
+def spectral_centers(z, n_clusters, n_neighbors, rng, agree_with=None):
     """Means of the clusters of a k-NN-graph spectral clustering of the codes ``z``.
+
+    With ``agree_with`` (the input rows), the graph's edges that the input's
+    k-NN graph does not share are weakened
+    (:func:`~skdeepcluster.graph_clustering.agreement_affinity`).
 
     Returns ``(centers, labels)``, or ``(None, None)`` when the graph cannot give
     ``n_clusters`` non-empty clusters (at most ``n_clusters + 1`` rows, one
@@ -87,17 +91,23 @@ def spectral_centers(z, n_clusters, n_neighbors, rng):
     with warnings.catch_warnings():
         # well-separated clusters give a disconnected graph: not a problem here
         warnings.filterwarnings("ignore", message="Graph is not fully connected")
-        labels, centers, _ = knn_spectral_clustering(z, n_clusters, n_neighbors, rng)
+        labels, centers, _ = knn_spectral_clustering(z, n_clusters, n_neighbors, rng,
+                                                     agree_with=agree_with)
     if centers.shape[0] < n_clusters or not np.isfinite(centers).all():
         return None, None
     return centers, labels
+
+
+def flat_rows(X):
+    """The rows of a tensor as a 2-D float numpy array (a view when on the CPU)."""
+    return X.detach().reshape(len(X), -1).cpu().numpy()
 
 
 def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1.0,
                        gamma=None, reconstruction_weight=1.0, lr=1e-3, optimizer="adam",
                        max_iter=10000, update_interval="auto", tol=1e-3, n_init=20,
                        batch_size=256, verbose=0, mixed_precision=False, refresh=None,
-                       init="kmeans", n_neighbors=10):
+                       init="kmeans", n_neighbors=10, input_neighbors=False):
     """Initialise the centroids (k-means, or spectral clustering) and train on DEC's loss.
 
     Parameters
@@ -147,6 +157,11 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
         ``n_clusters`` clusters (or there are at most ``n_clusters + 1`` rows).
     n_neighbors : int, default=10
         Neighbours of the graph of ``init='spectral'``.
+    input_neighbors : bool, default=False
+        With ``init='spectral'`` and ``X`` a tensor, weaken the edges of the
+        embedding's graph that are not also edges of the k-NN graph of the input
+        rows (:func:`~skdeepcluster.graph_clustering.agreement_affinity`).
+        Ignored for data read in batches.
 
     Returns
     -------
@@ -155,7 +170,9 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     z = batched_apply(autoencoder, X, lambda m, x: m.encode(x), batch_size, device)
     centers = initial_labels = None
     if init == "spectral":
-        centers, initial_labels = spectral_centers(z, n_clusters, n_neighbors, rng)
+        agree_with = flat_rows(X) if input_neighbors and torch.is_tensor(X) else None
+        centers, initial_labels = spectral_centers(z, n_clusters, n_neighbors, rng,
+                                                   agree_with=agree_with)
         if initial_labels is not None:
             initial_labels = torch.as_tensor(initial_labels, device=device)
     if centers is None:  # k-means, or a graph that gave fewer than n_clusters clusters
