@@ -128,10 +128,11 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         count 1,000 times more than edges of the embedding's graph alone (which
         keep it connected). The embedding and the raw rows each give some wrong
         neighbours, mostly not the same ones. On digits this raised DEC's mean
-        NMI from DEC_DIGITS_OFF to DEC_DIGITS_ON (ACC ACC_OFF to ACC_ON,
-        ``python -m benchmarks dec``). The input's graph is computed by brute force,
-        ``n_samples² × n_features`` operations; data read in batches (a Dataset,
-        a memmap, a folder) use the embedding's graph alone.
+        NMI over 5 seeds from 0.856 to 0.886 and its ACC from 0.812 to 0.872
+        (``python -m benchmarks dec``). The input's graph is computed by brute force,
+        ``n_samples² × n_features`` operations: beyond 4e12 (about 70,000 images of
+        28 × 28, minutes on one core) and for data read in batches (a Dataset, a
+        memmap, a folder) the embedding's graph is used alone.
     n_init : int, default=20
         Number of k-means restarts of ``init='kmeans'``.
     batch_size : int, default=64

@@ -98,7 +98,16 @@ def spectral_centers(z, n_clusters, n_neighbors, rng, agree_with=None):
     return centers, labels
 
 
-def flat_rows(X):
+#: the most n_samples² × n_features of a brute-force k-NN graph of the input rows:
+#: about 70,000 images of 28 × 28, minutes on one CPU core
+INPUT_GRAPH_MAX_COST = 4e12
+
+
+def _input_graph_is_affordable(X):
+    return torch.is_tensor(X) and len(X) ** 2 * X[:1].numel() <= INPUT_GRAPH_MAX_COST
+
+
+def _flat_rows(X):
     """The rows of a tensor as a 2-D float numpy array (a view when on the CPU)."""
     return X.detach().reshape(len(X), -1).cpu().numpy()
 
@@ -161,7 +170,8 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
         With ``init='spectral'`` and ``X`` a tensor, weaken the edges of the
         embedding's graph that are not also edges of the k-NN graph of the input
         rows (:func:`~skdeepcluster.graph_clustering.agreement_affinity`).
-        Ignored for data read in batches.
+        Ignored for data read in batches and when ``n_samples² × n_features``
+        exceeds ``INPUT_GRAPH_MAX_COST`` (4e12).
 
     Returns
     -------
@@ -170,7 +180,7 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     z = batched_apply(autoencoder, X, lambda m, x: m.encode(x), batch_size, device)
     centers = initial_labels = None
     if init == "spectral":
-        agree_with = flat_rows(X) if input_neighbors and torch.is_tensor(X) else None
+        agree_with = _flat_rows(X) if input_neighbors and _input_graph_is_affordable(X) else None
         centers, initial_labels = spectral_centers(z, n_clusters, n_neighbors, rng,
                                                    agree_with=agree_with)
         if initial_labels is not None:
