@@ -25,6 +25,9 @@ def main(argv=None):
                         help="the estimators' device, e.g. cuda (default: their own, 'auto')")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch and BLAS/OpenMP threads (default 1)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="fits run at once, each in its own process with --threads "
+                             "threads (default 1; fit times then include the contention)")
     parser.add_argument("--out", default=None,
                         help="write the results files to this folder instead")
     args = parser.parse_args(argv)
@@ -52,7 +55,8 @@ def main(argv=None):
         datasets = [d for d in datasets if d in args.dataset]
     ctx = _harness.Context(
         table=args.table, seeds=args.seeds or ([0] if args.quick else [0, 1, 2, 3, 4]),
-        quick=args.quick, device=args.device, threads=args.threads, datasets=datasets,
+        quick=args.quick, device=args.device, threads=args.threads, jobs=args.jobs,
+        datasets=datasets,
         out_dir=args.out, argv=argv)
     head = _harness.header(ctx)
     start = time.perf_counter()
@@ -71,7 +75,7 @@ def list_tables():
 
     results = Path(__file__).resolve().parent / "results"
     print("python -m benchmarks TABLE [--seeds 0 1 2 3 4] [--quick] [--dataset ...] "
-          "[--device cuda] [--threads 1]\n")
+          "[--device cuda] [--threads 1] [--jobs 1]\n")
     for name, question in TABLES.items():
         done = (results / f"{name}.md").exists()
         print(f"  {name:12s} {question}\n  {'':12s} results/{name}.md"

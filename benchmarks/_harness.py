@@ -63,6 +63,7 @@ class Context:
     quick: bool = False
     device: str = None  # None: the estimators' own default ('auto')
     threads: int = 1
+    jobs: int = 1  # --jobs: fits run at once, in separate processes
     datasets: list = None  # --dataset: a subset of the table's DATASETS
     out_dir: Path = None
     argv: list = dataclasses.field(default_factory=list)
@@ -354,30 +355,45 @@ def run_quality(ctx, datasets, methods):
         data = load(name, ctx.quick)
         rows = methods(data, ctx) + classical_baselines(data.n_clusters)
         ctx.log(f"{name}: {data.description}")
-        for seed in ctx.seeds:
-            for m in rows:
-                if m.skipped:
-                    continue
-                rec = {"dataset": name, "method": m.name, "role": m.role, "seed": seed}
-                start = time.perf_counter()
-                try:
-                    out = m.fit(data, seed)
-                except Exception as exc:  # a baseline that fails is a result; ours must not
-                    if m.role != "baseline":
-                        raise
-                    rec["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-                else:
-                    labels, info = out if isinstance(out, tuple) else (out, {})
-                    rec |= {**scores(data.y, np.asarray(labels)),
-                            "fit_s": round(time.perf_counter() - start, 2), **info}
-                records.append(rec)
-                _progress(ctx, rec)
-                ctx.log(f"seed {seed} {m.name}: " + (rec.get("error") or
-                        f"NMI {rec['nmi']:.3f} ACC {rec['acc']:.3f} ({rec['fit_s']:.1f} s)"))
+        tasks = [(seed, m) for seed in ctx.seeds for m in rows if not m.skipped]
+        for (seed, m), rec in zip(tasks, _fit_all(ctx, data, tasks)):
+            records.append(rec)
+            _progress(ctx, rec)
+            ctx.log(f"seed {seed} {m.name}: " + (rec.get("error") or
+                    f"NMI {rec['nmi']:.3f} ACC {rec['acc']:.3f} ({rec['fit_s']:.1f} s)"))
         section, headline = _quality_section(data, rows, [r for r in records if r["dataset"] == name])
         sections.append(section)
         headlines.append(headline)
     return Report("\n".join(sections), records, "; ".join(headlines))
+
+
+def _fit_all(ctx, data, tasks):
+    """The record of each ``(seed, method)`` fit, in order; ``ctx.jobs`` processes at once."""
+    if ctx.jobs == 1:
+        return (_fit_one(data, m, seed, ctx.threads) for seed, m in tasks)
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=ctx.jobs, backend="loky", return_as="generator")(
+        delayed(_fit_one)(data, m, seed, ctx.threads) for seed, m in tasks)
+
+
+def _fit_one(data, method, seed, threads):
+    import torch
+
+    torch.set_num_threads(threads)  # a fresh worker process starts with all cores
+    rec = {"dataset": data.name, "method": method.name, "role": method.role, "seed": seed}
+    start = time.perf_counter()
+    try:
+        out = method.fit(data, seed)
+    except Exception as exc:  # a baseline that fails is a result; ours must not
+        if method.role != "baseline":
+            raise
+        rec["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    else:
+        labels, info = out if isinstance(out, tuple) else (out, {})
+        rec |= {**scores(data.y, np.asarray(labels)),
+                "fit_s": round(time.perf_counter() - start, 2), **info}
+    return rec
 
 
 def _quality_section(data, rows, records):
@@ -478,7 +494,8 @@ def header(ctx):
                    + (f", GPU {gpu}" if gpu else ""),
         "versions": versions,
         "threads": f"torch {torch.get_num_threads()}, OMP_NUM_THREADS="
-                   f"{os.environ.get('OMP_NUM_THREADS', 'unset')}",
+                   f"{os.environ.get('OMP_NUM_THREADS', 'unset')}"
+                   + (f"; {ctx.jobs} fits at once (--jobs)" if ctx.jobs > 1 else ""),
         "device": f"{device} ({resolved})" if device != resolved else device,
         "seeds": ctx.seeds,
         "quick": ctx.quick,

@@ -122,6 +122,17 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
     n_neighbors : int, default=10
         Neighbours of the graph of ``init='spectral'`` (capped at
         ``n_samples - 1``).
+    input_neighbors : bool, default=True
+        With ``init='spectral'``, weigh each edge of the embedding's graph by
+        whether the two rows are also neighbours in the input: edges of both graphs
+        count 1,000 times more than edges of the embedding's graph alone (which
+        keep it connected). The embedding and the raw rows each give some wrong
+        neighbours, mostly not the same ones. On digits this raised DEC's mean
+        NMI over 5 seeds from 0.856 to 0.886 and its ACC from 0.812 to 0.872
+        (``python -m benchmarks dec``). The input's graph is computed by brute force,
+        ``n_samples² × n_features`` operations: beyond 4e12 (about 70,000 images of
+        28 × 28, minutes on one core) and for data read in batches (a Dataset, a
+        memmap, a folder) the embedding's graph is used alone.
     n_init : int, default=20
         Number of k-means restarts of ``init='kmeans'``.
     batch_size : int, default=64
@@ -237,6 +248,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         "tol": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions({"spectral", "kmeans"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "input_neighbors": ["boolean"],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "mixed_precision": ["boolean"],
     }
@@ -264,6 +276,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         tol=1e-3,
         init="spectral",
         n_neighbors=10,
+        input_neighbors=True,
         n_init=20,
         batch_size=64,
         device="auto",
@@ -290,6 +303,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         self.tol = tol
         self.init = init
         self.n_neighbors = n_neighbors
+        self.input_neighbors = input_neighbors
         self.n_init = n_init
         self.batch_size = batch_size
         self.device = device
@@ -335,6 +349,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
                 alpha=self.alpha, gamma=self.gamma, lr=self.lr, optimizer=self.optimizer,
                 max_iter=self.max_iter, update_interval=self.update_interval, tol=self.tol,
                 n_init=self.n_init, init=self.init, n_neighbors=self.n_neighbors,
+                input_neighbors=self.input_neighbors,
                 reconstruction_weight=self._reconstruction_weight(scale),
                 **self._training_options(device))
         self._store_clustering(result)

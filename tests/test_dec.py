@@ -332,6 +332,30 @@ def test_spectral_init_starts_from_the_graph_clusters(blobs):
     assert spectral_centers(z[:3], 2, 10, np.random.RandomState(0)) == (None, None)
 
 
+def test_input_neighbors_give_the_spectral_start_the_input_rows(blobs, monkeypatch):
+    """The rows the network sees reach the graph with input_neighbors=True (the
+    default) and an array; not when False, nor for data read in batches, nor when
+    the brute-force graph would cost more than INPUT_GRAPH_MAX_COST."""
+    from skdeepcluster.training import dec_clustering
+
+    seen, spectral = [], dec_clustering.knn_spectral_clustering
+
+    def spy(z, *args, agree_with=None, **kwargs):
+        seen.append(agree_with)
+        return spectral(z, *args, agree_with=agree_with, **kwargs)
+
+    monkeypatch.setattr(dec_clustering, "knn_spectral_clustering", spy)
+    X = blobs[0]
+    model = DEC(n_clusters=3, random_state=0, **FAST).fit(X)
+    np.testing.assert_allclose(seen[0], X * model.input_scale_, rtol=1e-6)
+    DEC(n_clusters=3, random_state=0, input_neighbors=False, **FAST).fit(X)
+    streamed = torch.utils.data.TensorDataset(torch.as_tensor(X, dtype=torch.float32))
+    DEC(n_clusters=3, random_state=0, **FAST).fit(streamed)
+    monkeypatch.setattr(dec_clustering, "INPUT_GRAPH_MAX_COST", len(X) ** 2 * X.shape[1] - 1)
+    DEC(n_clusters=3, random_state=0, **FAST).fit(X)  # too costly a graph
+    assert seen[1] is None and seen[2] is None and seen[3] is None
+
+
 @pytest.mark.parametrize("n_samples", [4, 5, 12])
 def test_spectral_init_on_tiny_inputs(n_samples):
     """One feature and n_samples close to n_clusters: the default init still fits."""

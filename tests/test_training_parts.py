@@ -7,6 +7,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from skdeepcluster.datasets import make_sensor_windows
 from skdeepcluster.graph_clustering import knn_spectral_clustering
+from sklearn.neighbors import kneighbors_graph
 from skdeepcluster.nn import MLPAutoencoder, MultiTaskRecurrentAutoencoder
 from skdeepcluster.nn import recalibrate_embedding_norm
 from skdeepcluster.training import fit_dec_clustering, pretrain_autoencoder, step_decay
@@ -97,6 +98,38 @@ def test_knn_spectral_clustering_labels_blobs_and_votes_for_new_rows():
     assert adjusted_rand_score(y, labels) == 1.0
     assert centers.shape == (3, 6) and set(labels) == {0, 1, 2}
     np.testing.assert_array_equal(vote.predict(X + 0.01), labels)
+
+
+def test_agreement_affinity_weighs_edges_the_input_shares():
+    """Edges of the embedding's graph count 1 (or 0.5 one-sided) where the input's
+    graph has them too, 1e-3 times that where it does not; symmetric, no self-loops."""
+    from skdeepcluster.graph_clustering import agreement_affinity
+
+    rng = np.random.RandomState(0)
+    z, x = rng.normal(size=(30, 2)), rng.normal(size=(30, 3))
+    affinity = agreement_affinity(z, x, 4).toarray()
+    graph_z = kneighbors_graph(z, 4).toarray()
+    graph_z = 0.5 * (graph_z + graph_z.T)
+    in_x = kneighbors_graph(x, 4).toarray()
+    in_x = (in_x + in_x.T) > 0
+    np.testing.assert_allclose(affinity, graph_z * np.where(in_x, 1.001, 0.001))
+    np.testing.assert_allclose(affinity, affinity.T)
+    assert np.all(np.diag(affinity) == 0)
+    assert 0 < (affinity > 0.01).sum() < (affinity > 0).sum()  # both kinds of edge occur
+
+
+def test_agreement_with_the_input_repairs_a_misleading_embedding():
+    """An embedding that mixes two groups (many of its edges cross between them) is
+    clustered right once the edges that the input does not share are weakened."""
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 15)
+    x = rng.normal(size=(30, 5)) + 6 * y[:, None]
+    z = rng.normal(size=(30, 2))
+    z[:, 1] += 0.5 * y  # a faint trace of the groups
+    alone, _, _ = knn_spectral_clustering(z, 2, 10, 0)
+    agreed, _, _ = knn_spectral_clustering(z, 2, 10, 0, agree_with=x)
+    assert adjusted_rand_score(y, alone) < 0.5
+    assert adjusted_rand_score(y, agreed) == 1.0
 
 
 def _guarded(losses, **kwargs):

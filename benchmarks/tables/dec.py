@@ -9,15 +9,16 @@ QUICK = dict(pretrain_epochs=1, max_iter=20)  # --quick only
 def methods(data, ctx):
     from skdeepcluster import DEC
 
-    def fit(gamma):
+    def fit(gamma, **options):
         def run(d, seed):
-            model = DEC(n_clusters=d.n_clusters, gamma=gamma, random_state=seed,
+            model = DEC(n_clusters=d.n_clusters, gamma=gamma, random_state=seed, **options,
                         **ctx.est(**QUICK)).fit(d.X)
             return model.labels_, {"n_iter": int(model.n_iter_),
                                    "converged": bool(model.converged_)}
         return run
 
-    return [Method("DEC (defaults)", fit(None)), Method("IDEC (defaults, gamma=0.1)", fit(0.1))]
+    return [Method("DEC (defaults)", fit(None)), Method("IDEC (defaults, gamma=0.1)", fit(0.1)),
+            Method("DEC, input_neighbors=False", fit(None, input_neighbors=False), role="option")]
 
 
 def run(ctx):

@@ -74,8 +74,12 @@ class FullDataSoftAssign:
                                  device)
 
 
-def spectral_centers(z, n_clusters, n_neighbors, rng):
+def spectral_centers(z, n_clusters, n_neighbors, rng, agree_with=None):
     """Means of the clusters of a k-NN-graph spectral clustering of the codes ``z``.
+
+    With ``agree_with`` (the input rows), the graph's edges that the input's
+    k-NN graph does not share are weakened
+    (:func:`~skdeepcluster.graph_clustering.agreement_affinity`).
 
     Returns ``(centers, labels)``, or ``(None, None)`` when the graph cannot give
     ``n_clusters`` non-empty clusters (at most ``n_clusters + 1`` rows, one
@@ -87,17 +91,32 @@ def spectral_centers(z, n_clusters, n_neighbors, rng):
     with warnings.catch_warnings():
         # well-separated clusters give a disconnected graph: not a problem here
         warnings.filterwarnings("ignore", message="Graph is not fully connected")
-        labels, centers, _ = knn_spectral_clustering(z, n_clusters, n_neighbors, rng)
+        labels, centers, _ = knn_spectral_clustering(z, n_clusters, n_neighbors, rng,
+                                                     agree_with=agree_with)
     if centers.shape[0] < n_clusters or not np.isfinite(centers).all():
         return None, None
     return centers, labels
+
+
+#: the most n_samples² × n_features of a brute-force k-NN graph of the input rows:
+#: about 70,000 images of 28 × 28, minutes on one CPU core
+INPUT_GRAPH_MAX_COST = 4e12
+
+
+def _input_graph_is_affordable(X):
+    return torch.is_tensor(X) and len(X) ** 2 * X[:1].numel() <= INPUT_GRAPH_MAX_COST
+
+
+def _flat_rows(X):
+    """The rows of a tensor as a 2-D float numpy array (a view when on the CPU)."""
+    return X.detach().reshape(len(X), -1).cpu().numpy()
 
 
 def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1.0,
                        gamma=None, reconstruction_weight=1.0, lr=1e-3, optimizer="adam",
                        max_iter=10000, update_interval="auto", tol=1e-3, n_init=20,
                        batch_size=256, verbose=0, mixed_precision=False, refresh=None,
-                       init="kmeans", n_neighbors=10):
+                       init="kmeans", n_neighbors=10, input_neighbors=False):
     """Initialise the centroids (k-means, or spectral clustering) and train on DEC's loss.
 
     Parameters
@@ -147,6 +166,12 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
         ``n_clusters`` clusters (or there are at most ``n_clusters + 1`` rows).
     n_neighbors : int, default=10
         Neighbours of the graph of ``init='spectral'``.
+    input_neighbors : bool, default=False
+        With ``init='spectral'`` and ``X`` a tensor, weaken the edges of the
+        embedding's graph that are not also edges of the k-NN graph of the input
+        rows (:func:`~skdeepcluster.graph_clustering.agreement_affinity`).
+        Ignored for data read in batches and when ``n_samples² × n_features``
+        exceeds ``INPUT_GRAPH_MAX_COST`` (4e12).
 
     Returns
     -------
@@ -155,7 +180,9 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     z = batched_apply(autoencoder, X, lambda m, x: m.encode(x), batch_size, device)
     centers = initial_labels = None
     if init == "spectral":
-        centers, initial_labels = spectral_centers(z, n_clusters, n_neighbors, rng)
+        agree_with = _flat_rows(X) if input_neighbors and _input_graph_is_affordable(X) else None
+        centers, initial_labels = spectral_centers(z, n_clusters, n_neighbors, rng,
+                                                   agree_with=agree_with)
         if initial_labels is not None:
             initial_labels = torch.as_tensor(initial_labels, device=device)
     if centers is None:  # k-means, or a graph that gave fewer than n_clusters clusters
