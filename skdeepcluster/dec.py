@@ -117,8 +117,9 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         the graph's clusters rather than from the nearest centroids (k-means is
         used when there are at most ``n_clusters + 1`` rows). On digits the same
         pretrained networks gave NMI 0.853 with ``'spectral'`` against 0.780 with
-        ``'kmeans'`` (2 paired seeds), and the defaults gave NMI 0.860 over 5 seeds
-        against 0.807 with ``'kmeans'`` (``python -m benchmarks dec``).
+        ``'kmeans'`` (2 paired seeds), and DEC with the spectral start on the
+        embedding's graph alone gave NMI 0.860 over 5 seeds against 0.807 with
+        ``'kmeans'`` (``python -m benchmarks dec``).
     n_neighbors : int, default=10
         Neighbours of the graph of ``init='spectral'`` (capped at
         ``n_samples - 1``).
