@@ -134,8 +134,9 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         (breast cancer 0.737 to 0.693, wine 0.862 to 0.851, iris 0.628 to 0.613,
         ``python -m benchmarks dec``): pass False for tables of a few features. The input's graph is computed by brute force,
         ``n_samples² × n_features`` operations: beyond 4e12 (about 70,000 images of
-        28 × 28, minutes on one core) and for data read in batches (a Dataset, a
-        memmap, a folder) the embedding's graph is used alone.
+        28 × 28, minutes on one core) the embedding's graph is used alone, and so
+        for data read in batches (a Dataset, a memmap, a folder) whose float32 copy
+        would take more than 1 GiB; smaller ones are read whole for the graph.
     n_init : int, default=20
         Number of k-means restarts of ``init='kmeans'``.
     batch_size : int, default=64

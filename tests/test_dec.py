@@ -334,8 +334,8 @@ def test_spectral_init_starts_from_the_graph_clusters(blobs):
 
 def test_input_neighbors_give_the_spectral_start_the_input_rows(blobs, monkeypatch):
     """The rows the network sees reach the graph with input_neighbors=True (the
-    default) and an array; not when False, nor for data read in batches, nor when
-    the brute-force graph would cost more than INPUT_GRAPH_MAX_COST."""
+    default), from an array or read in batches (same labels); not when False, nor
+    when the copy or the brute-force graph would cost too much."""
     from skdeepcluster.training import dec_clustering
 
     seen, spectral = [], dec_clustering.knn_spectral_clustering
@@ -350,10 +350,14 @@ def test_input_neighbors_give_the_spectral_start_the_input_rows(blobs, monkeypat
     np.testing.assert_allclose(seen[0], X * model.input_scale_, rtol=1e-6)
     DEC(n_clusters=3, random_state=0, input_neighbors=False, **FAST).fit(X)
     streamed = torch.utils.data.TensorDataset(torch.as_tensor(X, dtype=torch.float32))
-    DEC(n_clusters=3, random_state=0, **FAST).fit(streamed)
+    from_batches = DEC(n_clusters=3, random_state=0, **FAST).fit(streamed)
+    np.testing.assert_allclose(seen[2], X * model.input_scale_, rtol=1e-6)
+    np.testing.assert_array_equal(from_batches.labels_, model.labels_)
+    monkeypatch.setattr(dec_clustering, "INPUT_GRAPH_MAX_BYTES", X.size * 4 - 1)
+    DEC(n_clusters=3, random_state=0, **FAST).fit(streamed)  # too large a copy
     monkeypatch.setattr(dec_clustering, "INPUT_GRAPH_MAX_COST", len(X) ** 2 * X.shape[1] - 1)
     DEC(n_clusters=3, random_state=0, **FAST).fit(X)  # too costly a graph
-    assert seen[1] is None and seen[2] is None and seen[3] is None
+    assert seen[1] is None and seen[3] is None and seen[4] is None
 
 
 @pytest.mark.parametrize("n_samples", [4, 5, 12])

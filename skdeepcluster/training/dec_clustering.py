@@ -101,15 +101,26 @@ def spectral_centers(z, n_clusters, n_neighbors, rng, agree_with=None):
 #: the most n_samples² × n_features of a brute-force k-NN graph of the input rows:
 #: about 70,000 images of 28 × 28, minutes on one CPU core
 INPUT_GRAPH_MAX_COST = 4e12
+#: the largest float32 copy of data read in batches that is made for that graph
+INPUT_GRAPH_MAX_BYTES = 2 ** 30
 
 
-def _input_graph_is_affordable(X):
-    return torch.is_tensor(X) and len(X) ** 2 * X[:1].numel() <= INPUT_GRAPH_MAX_COST
+def _input_rows_for_graph(X):
+    """The input rows, flat, for the k-NN graph of the spectral start; None when too costly.
 
-
-def _flat_rows(X):
-    """The rows of a tensor as a 2-D float numpy array (a view when on the CPU)."""
-    return X.detach().reshape(len(X), -1).cpu().numpy()
+    A tensor is used as it is (a view on the CPU); data read in batches is read
+    whole when its float32 copy takes at most ``INPUT_GRAPH_MAX_BYTES``, so that a
+    memmap or a Dataset gives the labels of the same array.
+    """
+    n_features = int(np.prod(X.shape[1:]))
+    if len(X) ** 2 * n_features > INPUT_GRAPH_MAX_COST:
+        return None
+    if torch.is_tensor(X):
+        return X.detach().reshape(len(X), -1).cpu().numpy()
+    if len(X) * n_features * 4 > INPUT_GRAPH_MAX_BYTES:
+        return None
+    return torch.cat([rows.reshape(len(rows), -1).float()
+                      for rows in X.batches(4096)]).numpy()
 
 
 def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1.0,
@@ -170,8 +181,9 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
         With ``init='spectral'`` and ``X`` a tensor, weaken the edges of the
         embedding's graph that are not also edges of the k-NN graph of the input
         rows (:func:`~skdeepcluster.graph_clustering.agreement_affinity`).
-        Ignored for data read in batches and when ``n_samples² × n_features``
-        exceeds ``INPUT_GRAPH_MAX_COST`` (4e12).
+        Ignored when ``n_samples² × n_features`` exceeds ``INPUT_GRAPH_MAX_COST``
+        (4e12), and for data read in batches whose float32 copy would exceed
+        ``INPUT_GRAPH_MAX_BYTES`` (1 GiB).
 
     Returns
     -------
@@ -180,7 +192,7 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
     z = batched_apply(autoencoder, X, lambda m, x: m.encode(x), batch_size, device)
     centers = initial_labels = None
     if init == "spectral":
-        agree_with = _flat_rows(X) if input_neighbors and _input_graph_is_affordable(X) else None
+        agree_with = _input_rows_for_graph(X) if input_neighbors else None
         centers, initial_labels = spectral_centers(z, n_clusters, n_neighbors, rng,
                                                    agree_with=agree_with)
         if initial_labels is not None:
