@@ -131,6 +131,21 @@ def run_worker(ctx, module, case, tag):
     return json.loads(lines[-1].split(" ", 1)[1])
 
 
+def worker_main(worker, cases):
+    """The command line that :func:`run_worker` launches: ``worker(case, seed, quick,
+    device, threads)`` from ``CASE --seed S --threads T [--quick] [--device D]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("case", choices=list(cases))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--threads", type=int, default=1)
+    a = parser.parse_args()
+    worker(a.case, a.seed, a.quick, a.device, a.threads)
+
+
 # ---------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------

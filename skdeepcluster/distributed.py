@@ -468,6 +468,13 @@ def map_rows(func, X):
     return func(X) if context is None else context.map_rows(func, X)
 
 
+def batch_noise(shape, draw):
+    """``draw(shape)``; in a data-parallel fit, this process's rows (axis 0) of the
+    draw for the whole batch (:meth:`DataParallel.batch_noise`)."""
+    context = current()
+    return draw(shape) if context is None else context.batch_noise(shape, 0, draw)
+
+
 def from_main_process(value):
     """``value``; in a data-parallel fit, the main process's ``value`` on every process."""
     context = current()

@@ -204,13 +204,4 @@ def _headline(records):
 
 
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=list(CASES))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--threads", type=int, default=1)
-    a = parser.parse_args()
-    worker(a.case, a.seed, a.quick, a.device, a.threads)
+    _harness.worker_main(worker, CASES)

@@ -54,21 +54,15 @@ class RandomCropFlip(nn.Module):
         if p > 0:
             padded = F.pad(x, (p, p, p, p))
             shift = lambda shape: torch.randint(0, 2 * p + 1, shape, device=x.device)  # noqa: E731
-            dy = _batch_noise((n, 1), shift)
-            dx = _batch_noise((n, 1), shift)
+            dy = distributed.batch_noise((n, 1), shift)
+            dx = distributed.batch_noise((n, 1), shift)
             rows = (torch.arange(h, device=x.device) + dy)[:, None, :, None]  # (n,1,h,1)
             cols = (torch.arange(w, device=x.device) + dx)[:, None, None, :]  # (n,1,1,w)
             batch = torch.arange(n, device=x.device)[:, None, None, None]
             chans = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
             x = padded[batch, chans, rows, cols]
-        flip = _batch_noise((n,), lambda shape: torch.rand(shape, device=x.device)) < 0.5
+        flip = distributed.batch_noise((n,), lambda shape: torch.rand(shape, device=x.device)) < 0.5
         return torch.where(flip[:, None, None, None], x.flip(-1), x)
-
-
-def _batch_noise(shape, draw):
-    """``draw(shape)``; in a data-parallel fit, this process's rows of the whole batch's draw."""
-    parallel = distributed.current()
-    return draw(shape) if parallel is None else parallel.batch_noise(shape, 0, draw)
 
 
 def pooled_blocks(image_size, n_blocks, min_image=16, min_size=4):
