@@ -15,6 +15,8 @@ from .training import fit_dec_clustering, pretrain_autoencoder
 
 #: the optimisation steps of ``pretrain_epochs='auto'``
 PRETRAIN_STEPS = 1500
+#: the most clustering iterations of ``max_iter='auto'``
+CLUSTERING_STEPS = 1500
 
 
 class DEC(StudentTClusteringMixin, BaseDeepClusterer):
@@ -97,8 +99,15 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         Optimiser of the clustering phase. ``'sgd'`` is SGD with momentum 0.9, that
         of the DEC paper and of DEC-keras (with ``lr=0.01``). On digits Adam at 1e-3
         gave higher accuracy in a third of the iterations (see the user guide).
-    max_iter : int, default=10000
-        Maximum number of clustering iterations (mini-batches).
+    max_iter : int or 'auto', default='auto'
+        Maximum number of clustering iterations (mini-batches). ``'auto'``:
+        1,500, the optimisation steps of the pretraining, whatever the number of
+        rows; small datasets meet ``tol`` well before (digits after about 250).
+        Where clusters overlap the labels never settle to ``tol``, and the KL
+        phase slowly pulls the clusters round their centroids, away from the
+        graph's start: on Fashion-MNIST 10k two seeds scored NMI 0.642 and 0.635
+        after 1,570 iterations, 0.615 and 0.611 after 10,000 (the references
+        allow 20,000).
     update_interval : int or 'auto', default='auto'
         Iterations between two updates of the target distribution P (and of the
         convergence test). ``'auto'`` uses one pass over the data,
@@ -247,7 +256,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         "corruption": [Interval(Real, 0, 1, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left"), None],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "update_interval": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions({"spectral", "kmeans"})],
@@ -275,7 +284,7 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         gamma=None,
         lr=1e-3,
         optimizer="adam",
-        max_iter=10000,
+        max_iter="auto",
         update_interval="auto",
         tol=1e-3,
         init="spectral",
@@ -351,7 +360,8 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
             result = fit_dec_clustering(
                 autoencoder, X_t, n_clusters=self.n_clusters, rng=rng, seed=seed + 1,
                 alpha=self.alpha, gamma=self.gamma, lr=self.lr, optimizer=self.optimizer,
-                max_iter=self.max_iter, update_interval=self.update_interval, tol=self.tol,
+                max_iter=self._resolve_max_iter(), update_interval=self.update_interval,
+                tol=self.tol,
                 n_init=self.n_init, init=self.init, n_neighbors=self.n_neighbors,
                 input_neighbors=self.input_neighbors,
                 reconstruction_weight=self._reconstruction_weight(scale),
@@ -366,6 +376,9 @@ class DEC(StudentTClusteringMixin, BaseDeepClusterer):
         if self.pretrain_epochs != "auto":
             return self.pretrain_epochs
         return math.ceil(PRETRAIN_STEPS / math.ceil(n_samples / self.batch_size))
+
+    def _resolve_max_iter(self):
+        return CLUSTERING_STEPS if self.max_iter == "auto" else self.max_iter
 
     def _reconstruction_weight(self, scale):
         """IDEC's factor on ``L_r``: the error in the units of the data as given.

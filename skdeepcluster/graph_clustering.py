@@ -42,7 +42,8 @@ def agreement_affinity(z, x, n_neighbors, weak_weight=1e-3):
     return (graph_z.multiply(agree) + weak_weight * graph_z).tocsr()
 
 
-def knn_spectral_clustering(z, n_clusters, n_neighbors, random_state, agree_with=None):
+def knn_spectral_clustering(z, n_clusters, n_neighbors, random_state, agree_with=None,
+                            assign_labels="cluster_qr"):
     """Cluster the rows of ``z`` spectrally on their k-NN graph.
 
     Parameters
@@ -55,6 +56,10 @@ def knn_spectral_clustering(z, n_clusters, n_neighbors, random_state, agree_with
     agree_with : ndarray of shape (n_samples, n_features_x), default=None
         Other coordinates of the same rows (e.g. the input of the network that
         computed ``z``): the graph is then :func:`agreement_affinity`.
+    assign_labels : {'cluster_qr', 'kmeans'}, default='cluster_qr'
+        How the graph's spectral embedding is labelled (scikit-learn's
+        ``SpectralClustering``): ``'cluster_qr'`` without a k-means run,
+        ``'kmeans'`` by k-means with 10 restarts.
 
     Returns
     -------
@@ -71,8 +76,7 @@ def knn_spectral_clustering(z, n_clusters, n_neighbors, random_state, agree_with
     # large graphs: 257 s on 70,000 rows, where LOBPCG took 19 s (and matched it on
     # Fashion-MNIST features, NMI within 0.001). LOBPCG fails on tiny graphs.
     solver = "lobpcg" if z.shape[0] >= _LOBPCG_MIN_ROWS else "arpack"
-    # 'cluster_qr' labels the spectral embedding without a k-means run
-    options = dict(eigen_solver=solver, assign_labels="cluster_qr", random_state=random_state)
+    options = dict(eigen_solver=solver, assign_labels=assign_labels, random_state=random_state)
     if agree_with is None:
         spectral = SpectralClustering(n_clusters, affinity="nearest_neighbors",
                                       n_neighbors=n_neighbors, **options)

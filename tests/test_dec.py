@@ -338,10 +338,11 @@ def test_input_neighbors_give_the_spectral_start_the_input_rows(blobs, monkeypat
     when the copy or the brute-force graph would cost too much."""
     from skdeepcluster.training import dec_clustering
 
-    seen, spectral = [], dec_clustering.knn_spectral_clustering
+    seen, assignments, spectral = [], set(), dec_clustering.knn_spectral_clustering
 
     def spy(z, *args, agree_with=None, **kwargs):
         seen.append(agree_with)
+        assignments.add(kwargs.get("assign_labels"))
         return spectral(z, *args, agree_with=agree_with, **kwargs)
 
     monkeypatch.setattr(dec_clustering, "knn_spectral_clustering", spy)
@@ -358,6 +359,7 @@ def test_input_neighbors_give_the_spectral_start_the_input_rows(blobs, monkeypat
     monkeypatch.setattr(dec_clustering, "INPUT_GRAPH_MAX_COST", len(X) ** 2 * X.shape[1] - 1)
     DEC(n_clusters=3, random_state=0, **FAST).fit(X)  # too costly a graph
     assert seen[1] is None and seen[3] is None and seen[4] is None
+    assert assignments == {"kmeans"}  # k-means labels the spectral embedding
 
 
 @pytest.mark.parametrize("n_samples", [4, 5, 12])
@@ -386,6 +388,21 @@ def test_pretrain_epochs_auto_counts_optimisation_steps(n_samples, batch_size, e
     steps = epochs * -(-n_samples // batch_size)
     assert PRETRAIN_STEPS <= steps < PRETRAIN_STEPS + -(-n_samples // batch_size)
     assert DEC(n_clusters=2, pretrain_epochs=7)._resolve_pretrain_epochs(n_samples) == 7
+
+
+def test_max_iter_auto_caps_the_clustering_phase(blobs, monkeypatch):
+    """'auto' stops the KL phase after CLUSTERING_STEPS iterations when the labels
+    do not settle; an int is used as given."""
+    from skdeepcluster import dec as dec_module
+
+    assert DEC(n_clusters=2)._resolve_max_iter() == dec_module.CLUSTERING_STEPS == 1500
+    assert DEC(n_clusters=2, max_iter=7)._resolve_max_iter() == 7
+    monkeypatch.setattr(dec_module, "CLUSTERING_STEPS", 9)
+    options = {**FAST, "max_iter": "auto"}
+    capped = DEC(n_clusters=3, random_state=0, tol=0.0, **options).fit(blobs[0])
+    assert capped.n_iter_ == 9 and not capped.converged_
+    settled = DEC(n_clusters=3, random_state=0, tol=0.5, **options).fit(blobs[0])
+    assert settled.converged_ and settled.n_iter_ < 9
 
 
 def test_pretrain_epochs_auto_on_one_feature_and_few_rows():

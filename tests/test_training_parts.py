@@ -91,10 +91,11 @@ def test_recalibrated_norm_holds_the_exact_statistics_of_class_ordered_rows():
     torch.testing.assert_close(norm.running_var, before[1])
 
 
-def test_knn_spectral_clustering_labels_blobs_and_votes_for_new_rows():
+@pytest.mark.parametrize("assign_labels", ["cluster_qr", "kmeans"])
+def test_knn_spectral_clustering_labels_blobs_and_votes_for_new_rows(assign_labels):
     X, y = _blobs()
     X = X.numpy().astype(np.float64)
-    labels, centers, vote = knn_spectral_clustering(X, 3, 10, 0)
+    labels, centers, vote = knn_spectral_clustering(X, 3, 10, 0, assign_labels=assign_labels)
     assert adjusted_rand_score(y, labels) == 1.0
     assert centers.shape == (3, 6) and set(labels) == {0, 1, 2}
     np.testing.assert_array_equal(vote.predict(X + 0.01), labels)

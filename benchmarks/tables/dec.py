@@ -18,7 +18,8 @@ def methods(data, ctx):
         return run
 
     return [Method("DEC (defaults)", fit(None)), Method("IDEC (defaults, gamma=0.1)", fit(0.1)),
-            Method("DEC, input_neighbors=False", fit(None, input_neighbors=False), role="option")]
+            Method("DEC, input_neighbors=False", fit(None, input_neighbors=False), role="option"),
+            Method("DEC, max_iter=10000", fit(None, max_iter=10000), role="option")]
 
 
 def run(ctx):

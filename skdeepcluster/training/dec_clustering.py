@@ -79,7 +79,11 @@ def spectral_centers(z, n_clusters, n_neighbors, rng, agree_with=None):
 
     With ``agree_with`` (the input rows), the graph's edges that the input's
     k-NN graph does not share are weakened
-    (:func:`~skdeepcluster.graph_clustering.agreement_affinity`).
+    (:func:`~skdeepcluster.graph_clustering.agreement_affinity`). The spectral
+    embedding is labelled by k-means: on DEC's pretrained embeddings (5 seeds) it
+    gave a better start than ``'cluster_qr'`` on digits (NMI 0.893 against 0.882),
+    Fashion-MNIST 10k (0.656 against 0.645, 4 seeds), iris and breast cancer, and
+    the same on wine.
 
     Returns ``(centers, labels)``, or ``(None, None)`` when the graph cannot give
     ``n_clusters`` non-empty clusters (at most ``n_clusters + 1`` rows, one
@@ -92,7 +96,8 @@ def spectral_centers(z, n_clusters, n_neighbors, rng, agree_with=None):
         # well-separated clusters give a disconnected graph: not a problem here
         warnings.filterwarnings("ignore", message="Graph is not fully connected")
         labels, centers, _ = knn_spectral_clustering(z, n_clusters, n_neighbors, rng,
-                                                     agree_with=agree_with)
+                                                     agree_with=agree_with,
+                                                     assign_labels="kmeans")
     if centers.shape[0] < n_clusters or not np.isfinite(centers).all():
         return None, None
     return centers, labels
