@@ -79,11 +79,9 @@ def spectral_centers(z, n_clusters, n_neighbors, rng, agree_with=None):
 
     With ``agree_with`` (the input rows), the graph's edges that the input's
     k-NN graph does not share are weakened
-    (:func:`~skdeepcluster.graph_clustering.agreement_affinity`). The spectral
-    embedding is labelled by k-means: on DEC's pretrained embeddings (5 seeds) it
-    gave a better start than ``'cluster_qr'`` on digits (NMI 0.893 against 0.882),
-    Fashion-MNIST 10k (0.656 against 0.645, 4 seeds), iris and breast cancer, and
-    the same on wine.
+    (:func:`~skdeepcluster.graph_clustering.agreement_affinity`). k-means labels
+    the spectral embedding (a better start than ``'cluster_qr'`` on DEC's
+    embeddings, see :class:`~skdeepcluster.DEC`'s ``init``).
 
     Returns ``(centers, labels)``, or ``(None, None)`` when the graph cannot give
     ``n_clusters`` non-empty clusters (at most ``n_clusters + 1`` rows, one
