@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from . import inputs
 from .base import BaseDeepClusterer, fit_context, positive_ints
 from .cluster_init import kmeans
-from .graph_clustering import knn_spectral_clustering
+from .graph_clustering import _input_rows_for_graph, knn_spectral_clustering
 from .nn import ConvBackbone, DeepClusterModel, MLPBackbone
 from .training import fit_whitening, train_deepcluster, whiten
 from .training.callbacks import check_finite
@@ -114,7 +114,7 @@ class DeepCluster(BaseDeepClusterer):
         ``n_clusters`` at the end. ``'kmeans'``: k-means, as the reference;
         ``predict`` maps rows to the nearest centroid. ``'spectral'``: scikit-learn's
         :class:`~sklearn.cluster.SpectralClustering` of the ``n_neighbors``-nearest-
-        neighbour graph (labels by ``assign_labels='cluster_qr'``), on the CPU;
+        neighbour graph (labels by ``assign_labels='kmeans'``), on the CPU;
         ``predict`` gives each row the majority cluster of its ``n_neighbors``
         nearest training rows, which agrees with ``labels_`` on about 99 % of the
         training rows. With fewer distinct rows than ``n_clusters``, k-means is
@@ -124,6 +124,17 @@ class DeepCluster(BaseDeepClusterer):
     n_neighbors : int, default=10
         Neighbours of the graph and of the vote of ``final_clustering='spectral'``
         (capped at ``n_samples - 1``); unused with ``'kmeans'``.
+    input_neighbors : bool, default=True
+        With ``final_clustering='spectral'``, weigh each edge of the features'
+        graph by whether the two rows are also neighbours in the input: edges of
+        both graphs count 1,000 times more than the others, which keep the graph
+        connected (:func:`~skdeepcluster.graph_clustering.agreement_affinity`, as
+        :class:`DEC`'s spectral start). The network's features and the pixels each
+        give some wrong neighbours, mostly not the same ones. FIGURES
+        The input's graph is computed by brute force, ``n_samples² × n_features``
+        operations: beyond 4e12 (about 70,000 images of 28 × 28) the features'
+        graph is used alone, and so for data read in batches whose float32 copy
+        would take more than 1 GiB; smaller ones are read whole for the graph.
     batch_size : int, default=256
         Mini-batch size of training and inference; at least 2 (batch norm).
     device : str or torch.device, default='auto'
@@ -227,6 +238,7 @@ class DeepCluster(BaseDeepClusterer):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "final_clustering": [StrOptions({"kmeans", "spectral"})],
+        "input_neighbors": ["boolean"],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "mixed_precision": ["boolean"],
         # batch norm cannot train on single rows
@@ -255,6 +267,7 @@ class DeepCluster(BaseDeepClusterer):
         n_init=10,
         final_clustering="spectral",
         n_neighbors=10,
+        input_neighbors=True,
         batch_size=256,
         device="auto",
         mixed_precision=False,
@@ -278,6 +291,7 @@ class DeepCluster(BaseDeepClusterer):
         self.weight_decay = weight_decay
         self.n_init = n_init
         self.final_clustering = final_clustering
+        self.input_neighbors = input_neighbors
         self.n_neighbors = n_neighbors
         self.batch_size = batch_size
         self.device = device
@@ -327,7 +341,7 @@ class DeepCluster(BaseDeepClusterer):
                 verbose=self.verbose, mixed_precision=self.mixed_precision)
             self.history_ = self.net_.history
             self.n_iter_ = len(self.net_.history)
-            self._fit_final_clustering(X, pca_dim, rng, device, degenerate)
+            self._fit_final_clustering(X, X_t, pca_dim, rng, device, degenerate)
         self.input_scale_ = scale
         if not degenerate:
             self._warn_if_clusters_lost()
@@ -376,7 +390,7 @@ class DeepCluster(BaseDeepClusterer):
             )
         return min(self.pca_dim, max(n_samples - 1, 1))
 
-    def _fit_final_clustering(self, X, pca_dim, rng, device, degenerate=False):
+    def _fit_final_clustering(self, X, X_t, pca_dim, rng, device, degenerate=False):
         feats = torch.as_tensor(self._features(X))
         check_finite(feats, "DeepCluster training", "the features", ("lr",))
         mean, projection = fit_whitening(feats, pca_dim)
@@ -387,8 +401,10 @@ class DeepCluster(BaseDeepClusterer):
         # fewer distinct rows than clusters: a graph would split identical rows at
         # random, k-means gives identical rows one label
         if self.final_clustering == "spectral" and not degenerate:
+            agree_with = _input_rows_for_graph(X_t) if self.input_neighbors else None
             self.labels_, self.cluster_centers_, self.neighbors_ = knn_spectral_clustering(
-                z, self.n_clusters, self.n_neighbors, rng)
+                z, self.n_clusters, self.n_neighbors, rng, agree_with=agree_with,
+                assign_labels="kmeans")
             return
         self.neighbors_ = None
         self.cluster_centers_, _ = kmeans(z, self.n_clusters, n_init=self.n_init,

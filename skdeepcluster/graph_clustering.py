@@ -1,6 +1,7 @@
 """Spectral clustering of a k-nearest-neighbour graph, with a k-NN vote for new rows."""
 
 import numpy as np
+import torch
 from sklearn.cluster import SpectralClustering
 from sklearn.neighbors import KNeighborsClassifier, kneighbors_graph
 
@@ -8,6 +9,30 @@ from . import distributed
 
 # rows from which spectral clustering's eigenvectors come from LOBPCG instead of ARPACK
 _LOBPCG_MIN_ROWS = 5000
+
+#: the most n_samples² × n_features of a brute-force k-NN graph of the input rows:
+#: about 70,000 images of 28 × 28, minutes on one CPU core
+INPUT_GRAPH_MAX_COST = 4e12
+#: the largest float32 copy of data read in batches that is made for that graph
+INPUT_GRAPH_MAX_BYTES = 2 ** 30
+
+
+def _input_rows_for_graph(X):
+    """The input rows, flat, for a k-NN graph of the input; None when too costly.
+
+    A tensor is used as it is (a view on the CPU); data read in batches is read
+    whole when its float32 copy takes at most ``INPUT_GRAPH_MAX_BYTES``, so that a
+    memmap or a Dataset gives the labels of the same array.
+    """
+    n_features = int(np.prod(X.shape[1:]))
+    if len(X) ** 2 * n_features > INPUT_GRAPH_MAX_COST:
+        return None
+    if torch.is_tensor(X):
+        return X.detach().reshape(len(X), -1).cpu().numpy()
+    if len(X) * n_features * 4 > INPUT_GRAPH_MAX_BYTES:
+        return None
+    return torch.cat([rows.reshape(len(rows), -1).float()
+                      for rows in X.batches(4096)]).numpy()
 
 
 def agreement_affinity(z, x, n_neighbors, weak_weight=1e-3):

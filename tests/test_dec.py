@@ -354,9 +354,11 @@ def test_input_neighbors_give_the_spectral_start_the_input_rows(blobs, monkeypat
     from_batches = DEC(n_clusters=3, random_state=0, **FAST).fit(streamed)
     np.testing.assert_allclose(seen[2], X * model.input_scale_, rtol=1e-6)
     np.testing.assert_array_equal(from_batches.labels_, model.labels_)
-    monkeypatch.setattr(dec_clustering, "INPUT_GRAPH_MAX_BYTES", X.size * 4 - 1)
+    from skdeepcluster import graph_clustering
+
+    monkeypatch.setattr(graph_clustering, "INPUT_GRAPH_MAX_BYTES", X.size * 4 - 1)
     DEC(n_clusters=3, random_state=0, **FAST).fit(streamed)  # too large a copy
-    monkeypatch.setattr(dec_clustering, "INPUT_GRAPH_MAX_COST", len(X) ** 2 * X.shape[1] - 1)
+    monkeypatch.setattr(graph_clustering, "INPUT_GRAPH_MAX_COST", len(X) ** 2 * X.shape[1] - 1)
     DEC(n_clusters=3, random_state=0, **FAST).fit(X)  # too costly a graph
     assert seen[1] is None and seen[3] is None and seen[4] is None
     assert assignments == {"kmeans"}  # k-means labels the spectral embedding

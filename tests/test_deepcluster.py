@@ -94,6 +94,33 @@ def test_spectral_final_clustering(blobs, digits):
     assert np.mean(sp.predict(X) == sp.labels_) > 0.98
 
 
+def test_input_neighbors_give_the_final_graph_the_input_rows(blobs, monkeypatch):
+    """With input_neighbors=True (the default) the spectral step's graph is weighed
+    by the k-NN graph of the rows the network sees, from an array or read in
+    batches (same labels); not when False, nor with the k-means final step."""
+    from skdeepcluster import deepcluster
+
+    seen, spectral = [], deepcluster.knn_spectral_clustering
+
+    def spy(z, *args, agree_with=None, **kwargs):
+        seen.append(agree_with)
+        return spectral(z, *args, agree_with=agree_with, **kwargs)
+
+    monkeypatch.setattr(deepcluster, "knn_spectral_clustering", spy)
+    X = blobs[0][:150]
+    model = DeepCluster(**FLAT).fit(X)
+    np.testing.assert_allclose(seen[0], X * model.input_scale_, rtol=1e-6)
+    off = DeepCluster(**FLAT, input_neighbors=False).fit(X)
+    assert seen[1] is None
+    np.testing.assert_array_equal(off.transform(X), model.transform(X))  # same training
+    streamed = Dataset(X.astype(np.float32))
+    from_batches = DeepCluster(**FLAT).fit(streamed)
+    np.testing.assert_allclose(seen[2], X * model.input_scale_, rtol=1e-6)
+    np.testing.assert_array_equal(from_batches.labels_, model.labels_)
+    DeepCluster(**FLAT, final_clustering="kmeans").fit(X)
+    assert len(seen) == 3
+
+
 def test_history_records_nmi_timings_and_no_empty_cluster(blobs):
     X, _ = blobs
     dc = DeepCluster(**{**FLAT, "n_epochs": 4}).fit(X)

@@ -20,21 +20,24 @@ def methods(data, ctx):
 
     shape = SHAPES[data.name]
 
-    def fit(d, seed, **convnet):
+    def fit(d, seed, input_neighbors=True, **convnet):
         backbone = None
         if convnet:
             with torch.random.fork_rng():  # the seed draws the weights, as in the defaults
                 torch.manual_seed(seed)
                 backbone = ConvBackbone(shape[0], shape[1:], (16, 32, 64), 64, **convnet)
         return DeepCluster(n_clusters=d.n_clusters, input_shape=shape, backbone=backbone,
-                           random_state=seed, **ctx.est(**QUICK)).fit(d.X).labels_
+                           input_neighbors=input_neighbors, random_state=seed,
+                           **ctx.est(**QUICK)).fit(d.X).labels_
 
     def option(name, kw):
         args = ", ".join(f"{k}={v}" for k, v in kw.items())
         return Method(f"DeepCluster ({name}: ConvBackbone({args}))",
                       lambda d, seed: fit(d, seed, **kw), role="option")
 
-    rows = [Method(f"DeepCluster (defaults, input_shape={shape})", fit)]
+    rows = [Method(f"DeepCluster (defaults, input_shape={shape})", fit),
+            Method("DeepCluster, input_neighbors=False",
+                   lambda d, seed: fit(d, seed, input_neighbors=False), role="option")]
     # on 28×28 the rule pools every block and shifts by 2 pixels: the options are the defaults
     return rows + ([] if data.name == "fashion10k" else
                    [option(name, kw) for name, kw in OPTIONS.items()])

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..cluster_init import kmeans
-from ..graph_clustering import knn_spectral_clustering
+from ..graph_clustering import _input_rows_for_graph, knn_spectral_clustering
 from ..nn import ClusteringModel
 from .callbacks import IterationLimit, TargetDistributionUpdate
 from .nets import ClusteringNet, autocast_bf16, batched_apply, make_net, optimizer_kwargs
@@ -101,31 +101,6 @@ def spectral_centers(z, n_clusters, n_neighbors, rng, agree_with=None):
     return centers, labels
 
 
-#: the most n_samples² × n_features of a brute-force k-NN graph of the input rows:
-#: about 70,000 images of 28 × 28, minutes on one CPU core
-INPUT_GRAPH_MAX_COST = 4e12
-#: the largest float32 copy of data read in batches that is made for that graph
-INPUT_GRAPH_MAX_BYTES = 2 ** 30
-
-
-def _input_rows_for_graph(X):
-    """The input rows, flat, for the k-NN graph of the spectral start; None when too costly.
-
-    A tensor is used as it is (a view on the CPU); data read in batches is read
-    whole when its float32 copy takes at most ``INPUT_GRAPH_MAX_BYTES``, so that a
-    memmap or a Dataset gives the labels of the same array.
-    """
-    n_features = int(np.prod(X.shape[1:]))
-    if len(X) ** 2 * n_features > INPUT_GRAPH_MAX_COST:
-        return None
-    if torch.is_tensor(X):
-        return X.detach().reshape(len(X), -1).cpu().numpy()
-    if len(X) * n_features * 4 > INPUT_GRAPH_MAX_BYTES:
-        return None
-    return torch.cat([rows.reshape(len(rows), -1).float()
-                      for rows in X.batches(4096)]).numpy()
-
-
 def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1.0,
                        gamma=None, reconstruction_weight=1.0, lr=1e-3, optimizer="adam",
                        max_iter=10000, update_interval="auto", tol=1e-3, n_init=20,
@@ -184,9 +159,9 @@ def fit_dec_clustering(autoencoder, X, *, n_clusters, rng, seed, device, alpha=1
         With ``init='spectral'`` and ``X`` a tensor, weaken the edges of the
         embedding's graph that are not also edges of the k-NN graph of the input
         rows (:func:`~skdeepcluster.graph_clustering.agreement_affinity`).
-        Ignored when ``n_samples² × n_features`` exceeds ``INPUT_GRAPH_MAX_COST``
-        (4e12), and for data read in batches whose float32 copy would exceed
-        ``INPUT_GRAPH_MAX_BYTES`` (1 GiB).
+        Ignored when ``n_samples² × n_features`` exceeds 4e12, and for data read
+        in batches whose float32 copy would exceed 1 GiB
+        (``graph_clustering.INPUT_GRAPH_MAX_COST``, ``INPUT_GRAPH_MAX_BYTES``).
 
     Returns
     -------
