@@ -15,8 +15,8 @@ from .training import fit_dec_clustering, pretrain_autoencoder
 
 #: the optimisation steps of ``pretrain_epochs='auto'``
 PRETRAIN_STEPS = 1500
-#: the most clustering iterations of ``max_iter='auto'``
-CLUSTERING_STEPS = 1500
+#: the most clustering iterations of ``max_iter='auto'``: the pretraining's budget
+CLUSTERING_STEPS = PRETRAIN_STEPS
 
 
 class DEC(StudentTClusteringMixin, BaseDeepClusterer):
