@@ -173,7 +173,8 @@ class SubspaceClusteringBase(BaseDeepClusterer):
         agrees with ``labels_``.
         """
         neighbors = (None if self.n_neighbors is None or len(landmarks) < 2
-                     else neighbor_mask(self._standardized(X[landmarks]), self.n_neighbors))
+                     else neighbor_mask(self._standardized(X[landmarks]), self.n_neighbors,
+                                        self.autoencoder_.sizes))
         self.affinity_ = subspace_affinity(
             self.coef_, self.n_clusters, threshold_ratio=self.threshold_ratio,
             subspace_dim=self.subspace_dim, affinity_power=self.affinity_power,

@@ -53,18 +53,24 @@ def threshold_columns(coef, threshold_ratio):
     return np.where(keep, coef, 0.0)
 
 
-def neighbor_mask(X, n_neighbors):
+def neighbor_mask(X, n_neighbors, modality_sizes=None):
     """Which pairs of rows are neighbours: either is among the other's ``n_neighbors`` nearest.
 
     Nearest by angle (Euclidean distance of the rows scaled to unit norm): a linear
     subspace holds a row at any scale, so near the origin rows of other subspaces
-    are close in distance but not in angle.
+    are close in distance but not in angle. With several modalities, each one's
+    columns are scaled to unit norm apart, so that the angle is averaged over the
+    modalities (the mean of their cosines) and each counts equally, whatever its
+    number of columns.
 
     Parameters
     ----------
     X : ndarray of shape (n, n_features)
     n_neighbors : int
         Capped at ``n - 1``.
+    modality_sizes : sequence of int, default=None
+        Column counts of the modalities, side by side in ``X`` (they add up to
+        ``n_features``); None: one modality.
 
     Returns
     -------
@@ -72,7 +78,11 @@ def neighbor_mask(X, n_neighbors):
         Symmetric, False on the diagonal.
     """
     n_neighbors = min(n_neighbors, X.shape[0] - 1)
-    rows, cols = kneighbors_graph(normalize(X), n_neighbors, include_self=False).nonzero()
+    if modality_sizes is None:
+        modality_sizes = [X.shape[1]]
+    blocks = np.split(X, np.cumsum(modality_sizes)[:-1], axis=1)
+    rows = np.hstack([normalize(block) for block in blocks])
+    rows, cols = kneighbors_graph(rows, n_neighbors, include_self=False).nonzero()
     mask = np.zeros((X.shape[0], X.shape[0]), dtype=bool)  # one byte per pair
     mask[rows, cols] = mask[cols, rows] = True
     return mask

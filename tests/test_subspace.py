@@ -235,6 +235,38 @@ def test_neighbor_mask_is_angular_symmetric_and_capped():
     assert np.count_nonzero(subspace_affinity(coef, 3)) > np.count_nonzero(masked)
 
 
+def test_neighbor_mask_weighs_modalities_equally():
+    # two views of three groups: a narrow one (3 columns) that separates them, a wide
+    # one (60 columns) of noise; side by side, the noise decides the angle
+    rng = np.random.RandomState(0)
+    groups = np.repeat(np.arange(3), 20)
+    narrow = np.eye(3)[groups] + 0.1 * rng.randn(60, 3)
+    wide = rng.randn(60, 60)
+    X = np.hstack([narrow, wide])
+
+    def same_group(mask):
+        return (groups[:, None] == groups[None, :])[mask].mean()
+
+    assert same_group(neighbor_mask(X, 5, [3, 60])) > 0.9
+    assert same_group(neighbor_mask(X, 5)) < 0.6
+    # one modality given as sizes is the plain mask; repeating a modality's columns
+    # (or scaling them) changes nothing
+    assert np.array_equal(neighbor_mask(X, 5, [63]), neighbor_mask(X, 5))
+    wider = np.hstack([narrow, narrow, 7 * wide])
+    assert np.array_equal(neighbor_mask(wider, 5, [6, 60]), neighbor_mask(X, 5, [3, 60]))
+
+
+def test_dmsc_mask_counts_each_modality_once(monkeypatch):
+    import skdeepcluster._subspace_base as base
+    seen = []
+    monkeypatch.setattr(base, "neighbor_mask",
+                        lambda X, k, sizes=None: seen.append(list(sizes)) or neighbor_mask(X, k, sizes))
+    X, _ = make_subspaces(40, n_features=6, n_subspaces=3, subspace_dim=2, random_state=0)
+    DeepMultimodalSubspaceClustering(**TINY).fit([X[:, :2], X[:, 2:]])
+    DeepSubspaceClustering(**TINY).fit(X)
+    assert seen == [[2, 4], [6]]
+
+
 def test_n_neighbors_rule_on_tiny_inputs():
     rng = np.random.RandomState(0)
     # n_samples close to n_clusters: the 10 neighbours are capped at n - 1

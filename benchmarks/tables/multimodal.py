@@ -18,7 +18,8 @@ def methods(data, ctx):
 
     return [Method("DMSC (defaults: fusion='affinity')", fit()),
             Method("DMSC fusion='late', fusion_function='concat'",
-                   fit(fusion="late", fusion_function="concat"), role="option")]
+                   fit(fusion="late", fusion_function="concat"), role="option"),
+            Method("DMSC n_neighbors=None", fit(n_neighbors=None), role="option")]
 
 
 def run(ctx):
