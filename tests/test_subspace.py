@@ -282,6 +282,11 @@ def test_n_neighbors_rule_on_tiny_inputs():
     assert np.count_nonzero(sparse) <= 2 * 10 * 40 < np.count_nonzero(dense)
     multi = DeepMultimodalSubspaceClustering(**TINY).fit([X[:, :2], X[:, 2:]])
     assert np.count_nonzero(multi.affinity_) <= 2 * 10 * 40
+    # a modality of one column (its angle is its sign) and one of rows all equal
+    flat = np.ones((40, 2))
+    for views in ([X[:, :1], X[:, 1:]], [flat, X]):
+        odd = DeepMultimodalSubspaceClustering(**TINY).fit(views)
+        assert np.all(np.isfinite(odd.affinity_)) and len(np.unique(odd.labels_)) == 3
 
 
 def test_exact_mode_quality_does_not_degrade_with_n():
