@@ -172,9 +172,11 @@ class SubspaceClusteringBase(BaseDeepClusterer):
         rule of ``predict``, so that identical rows share a label and ``predict``
         agrees with ``labels_``.
         """
-        neighbors = (None if self.n_neighbors is None or len(landmarks) < 2
-                     else neighbor_mask(self._standardized(X[landmarks]), self.n_neighbors,
-                                        self.autoencoder_.sizes))
+        neighbors = None
+        if self.n_neighbors is not None and len(landmarks) >= 2:
+            neighbors = neighbor_mask(self._standardized(X[landmarks]),
+                                      self._mask_neighbors(len(landmarks)),
+                                      self.autoencoder_.sizes)
         self.affinity_ = subspace_affinity(
             self.coef_, self.n_clusters, threshold_ratio=self.threshold_ratio,
             subspace_dim=self.subspace_dim, affinity_power=self.affinity_power,
@@ -196,6 +198,14 @@ class SubspaceClusteringBase(BaseDeepClusterer):
             labels, _ = self._code_residuals(self._transform(X))
             labels[landmarks] = landmark_labels
             self.labels_ = labels
+
+    def _mask_neighbors(self, n_fit):
+        """``n_neighbors``, capped at the mean cluster size less one (at least 1).
+
+        A row with more neighbours than its cluster holds must count rows of other
+        clusters among them.
+        """
+        return max(1, min(self.n_neighbors, n_fit // self.n_clusters - 1))
 
     def _standardized(self, X):
         """Rows as the network sees them: each modality shifted and scaled by its scalars."""

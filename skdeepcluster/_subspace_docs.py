@@ -54,18 +54,22 @@ _COMMON_PARAMS_DOC = """
     n_neighbors : int or None, default=10
         Keep the affinity only between rows of which one is among the other's
         ``n_neighbors`` nearest in angle in the input (each modality standardised
-        as the network sees it; capped at ``n_fit - 1``): two rows that C relates
-        but that point in different directions are not joined. Over 5 seeds it
-        raised NMI on scikit-learn's digits from 0.823 to 0.895 and on breast cancer
-        from 0.494 to 0.727 (``python -m benchmarks subspace``); of 5, 10, 15 and 20
-        neighbours, 10 gave the best mean NMI over seven sets. With several
+        as the network sees it): two rows that C relates but that point in
+        different directions are not joined. Over 5 seeds it raised NMI on
+        scikit-learn's digits from 0.823 to 0.895 and on breast cancer from 0.494 to
+        0.727 (``python -m benchmarks subspace``), on UCI multiple features from
+        0.948 to 0.958 (``python -m benchmarks multimodal``). Of 5, 7, 10, 15 and 20
+        neighbours, 10 gave the best mean NMI over the six sets of these two tables
+        with more than 40 rows (5 and 7 were within 0.005, 15 and 20 lower, on the
+        fitted C of the tables' seeds). It is capped at the mean cluster size less
+        one, ``n_fit // n_clusters - 1`` (at least 1), since more neighbours than a
+        cluster holds must include rows of other clusters: on nutrimouse (40 mice,
+        5 diets) the cap (7) gave 0.523 against 0.455 with 10. With several
         modalities the angle is averaged over them (each scaled to unit norm
         apart), so that a modality counts the same whatever its number of columns:
-        on the fitted C of the multimodal table's 5 seeds, this raised NMI from
-        0.950 (the angle of the modalities side by side) to 0.958 on UCI multiple
-        features, from 0.360 to 0.455 on nutrimouse and from 0.895 to 0.898 on
-        digits as two half-images (the table compares the default with ``None``:
-        ``python -m benchmarks multimodal``). None: the affinity of the reference
+        on the same fitted C this raised NMI from 0.950 (the angle of the
+        modalities side by side) to 0.958 on UCI multiple features, and from 0.895
+        to 0.898 on digits as two half-images. None: the affinity of the reference
         code, on all pairs.
     n_landmarks : int, default=None
         Scalable mode: when ``n_samples > n_landmarks``, C is learned on this many

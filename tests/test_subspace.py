@@ -256,15 +256,20 @@ def test_neighbor_mask_weighs_modalities_equally():
     assert np.array_equal(neighbor_mask(wider, 5, [6, 60]), neighbor_mask(X, 5, [3, 60]))
 
 
-def test_dmsc_mask_counts_each_modality_once(monkeypatch):
+def test_mask_gets_each_modality_and_at_most_a_cluster_of_neighbours(monkeypatch):
     import skdeepcluster._subspace_base as base
     seen = []
-    monkeypatch.setattr(base, "neighbor_mask",
-                        lambda X, k, sizes=None: seen.append(list(sizes)) or neighbor_mask(X, k, sizes))
+    monkeypatch.setattr(base, "neighbor_mask", lambda X, k, sizes=None: seen.append(
+        (k, list(sizes))) or neighbor_mask(X, k, sizes))
     X, _ = make_subspaces(40, n_features=6, n_subspaces=3, subspace_dim=2, random_state=0)
     DeepMultimodalSubspaceClustering(**TINY).fit([X[:, :2], X[:, 2:]])
     DeepSubspaceClustering(**TINY).fit(X)
-    assert seen == [[2, 4], [6]]
+    # 24 rows in 3 clusters: at most 7 neighbours, fewer than a cluster's 8 rows
+    DeepSubspaceClustering(**TINY).fit(X[:24])
+    DeepSubspaceClustering(**{**TINY, "n_neighbors": 2}).fit(X[:24])
+    # n_samples close to n_clusters: at least one neighbour
+    DeepSubspaceClustering(**TINY).fit(X[:4])
+    assert seen == [(10, [2, 4]), (10, [6]), (7, [6]), (2, [6]), (1, [6])]
 
 
 def test_n_neighbors_rule_on_tiny_inputs():
