@@ -45,7 +45,7 @@ class DeepMultimodalSubspaceClustering(SubspaceClusteringBase):
     fusion : {'early', 'intermediate', 'late', 'affinity'}, default='affinity'
         Where the modalities meet. Over 5 seeds, 'affinity' gave NMI 0.958 against
         0.955 for 'late' with 'concat' on UCI multiple features (6 views), 0.898
-        against 0.895 on digits as two half-images, and 0.455 for both on
+        against 0.895 on digits as two half-images, and 0.523 against 0.488 on
         nutrimouse (``python -m benchmarks multimodal``).
     fusion_function : {'sum', 'max', 'concat'}, default='concat'
         How they meet with a spatial fusion (ignored by ``fusion='affinity'``,
