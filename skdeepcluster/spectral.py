@@ -81,8 +81,8 @@ def neighbor_mask(X, n_neighbors, modality_sizes=None):
     if modality_sizes is None:
         modality_sizes = [X.shape[1]]
     blocks = np.split(X, np.cumsum(modality_sizes)[:-1], axis=1)
-    rows = np.hstack([normalize(block) for block in blocks])
-    rows, cols = kneighbors_graph(rows, n_neighbors, include_self=False).nonzero()
+    unit_blocks = np.hstack([normalize(block) for block in blocks])
+    rows, cols = kneighbors_graph(unit_blocks, n_neighbors, include_self=False).nonzero()
     mask = np.zeros((X.shape[0], X.shape[0]), dtype=bool)  # one byte per pair
     mask[rows, cols] = mask[cols, rows] = True
     return mask
